@@ -1,0 +1,47 @@
+# Two commands on a fresh machine: `make demo` (set up, then scan the bundled sample media into out/) and
+# `make test` (set up, then run the tests). Set-up is idempotent: a stamp file skips it when nothing changed.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+APT_PACKAGES := tesseract-ocr tesseract-ocr-eng
+
+.PHONY: venv demo test bench samples clean apt
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
+	@$(MAKE) --no-print-directory apt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check "pip<26"
+	# torch 2.13.0+cpu comes from the wheel on this machine's pip find-links; the pin keeps pip from a CUDA build.
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m scanner.models --check
+	touch $(STAMP)
+
+# Tesseract is the independent reader the tests use to prove redacted text cannot be read back.
+apt:
+	@if command -v tesseract >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null) \
+	  || echo "warning: could not apt-get install $(APT_PACKAGES)"; \
+	else echo "warning: tesseract not installed and not root: run 'sudo apt-get install $(APT_PACKAGES)'"; fi
+
+demo: venv
+	$(BIN)/python sample_media/make_samples.py --check
+	$(BIN)/scanner redact sample_media --out out; code=$$?; \
+	  echo "scanner exited $$code; outputs in out/sample_media/"; [ $$code -le 1 ]
+
+test: venv
+	OMP_THREAD_LIMIT=1 $(BIN)/python -m pytest -q
+
+bench: venv
+	$(BIN)/python -m bench.run --n 40 --big --tesseract
+
+samples: venv
+	$(BIN)/python sample_media/make_samples.py
+
+clean:
+	rm -rf out bench/out .pytest_cache

@@ -1,0 +1,237 @@
+"""The Python API: `scan()` and `redact()` one file, `scan_paths()` many. The CLI is a thin layer over this.
+
+A `Scanner` holds the loaded models; it is made once per process (per options) and reused for every file.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, Sequence
+
+from . import media
+from .detectors.base import Detector, Frame
+from .findings import Finding, ScanResult, SourceInfo, decide_verdict, number_findings
+from .policy import Policy
+from .redact import STYLES, annotate_image, redact_image
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    ocr: str = "rapid"  # rapid | easyocr | all
+    style: str = "fill"  # fill | pixelate | blur (redact only)
+    include_text: bool = False  # unmasked text in the findings file
+    allow_faces: Optional[str] = None  # folder of photos of people who may stay visible
+    keep_metadata: bool = False
+    policy_file: Optional[str] = None
+    faces: bool = True
+    text: bool = True
+
+    def settings(self) -> dict:
+        return {k: v for k, v in asdict(self).items()}
+
+
+class Scanner:
+    """Detectors and policy for one set of options; models load in the constructor, once."""
+
+    def __init__(self, options: ScanOptions = ScanOptions()):
+        self.options = options
+        self.policy = Policy.from_file(options.policy_file) if options.policy_file else Policy()
+        allow_faces = options.allow_faces or self.policy.allow_faces
+        self.detectors: list[Detector] = []
+        if options.text:
+            from .detectors.text import TextDetector
+
+            self.detectors.append(TextDetector(options.ocr))
+        if options.faces:
+            from .detectors.faces import FaceDetector
+
+            self.detectors.append(FaceDetector(allow_faces=allow_faces))
+
+    @property
+    def style(self) -> str:
+        return self.policy.style or self.options.style
+
+    def analyse(self, frame: Frame, timings: Optional[dict] = None) -> list[Finding]:
+        """Run every detector on one frame (each sees what earlier ones found), then apply the policy."""
+        found: list[Finding] = []
+        for det in self.detectors:
+            t = time.perf_counter()
+            found.extend(det.detect(frame, found))
+            if timings is not None:
+                timings[f"{det.name}_s"] = timings.get(f"{det.name}_s", 0.0) + time.perf_counter() - t
+        return self.policy.apply(found)
+
+    def process(self, path: Path, out_dir: Optional[Path], redact: bool, rel: Optional[Path] = None) -> ScanResult:
+        """Scan (and redact) one file. Never raises for bad input: the result says `error` and why."""
+        t0 = time.perf_counter()
+        path = Path(path)
+        rel = rel or Path(path.name)
+        source = SourceInfo(path=str(path), sha256="", kind=media.media_kind(path) or "unknown", width=0, height=0)
+        result = ScanResult(source=source, settings=self.options.settings())
+        try:
+            source.sha256 = media.sha256_file(path)
+            if source.kind == "video":
+                raise media.MediaError("video is not supported yet")
+            loaded = media.load_image(path)
+            if loaded.frames > 1:
+                # Fail closed: an animated image has frames this scan did not look at.
+                raise media.MediaError(f"animated image with {loaded.frames} frames: only single-frame images "
+                                       f"are supported")
+            rgb = loaded.rgb
+            source.kind, source.height, source.width = "image", rgb.shape[0], rgb.shape[1]
+            result.timings["load_s"] = time.perf_counter() - t0
+            findings = number_findings(self.analyse(Frame(rgb), result.timings))
+            result.findings = findings
+            result.verdict = decide_verdict(findings, fully_scanned=True)
+            if out_dir is not None:
+                self._write_media(result, rgb, loaded, out_dir, rel, redact)
+        except media.MediaError as e:
+            result.verdict, result.error = "error", str(e)
+            result.findings = []
+        except Exception as e:  # a detector crashed: the file was not fully scanned, so never "clear"
+            result.verdict, result.error = "error", f"scan failed: {type(e).__name__}: {e}"
+            result.findings = []
+        result.timings["total_s"] = time.perf_counter() - t0
+        if out_dir is not None:
+            write_findings(result, out_dir, rel, self.options.include_text)
+        return result
+
+    def _write_media(self, result: ScanResult, rgb, loaded: media.LoadedImage, out_dir: Path, rel: Path,
+                     redact: bool) -> None:
+        ext = output_ext(Path(result.source.path))
+        exif = loaded.exif if self.options.keep_metadata else None
+        redacted = redact_image(rgb, result.findings, self.style) if redact else None
+        annotated_path = output_path(out_dir, rel, f".annotated{ext}")
+        media.save_image(annotate_image(rgb, result.findings), annotated_path)
+        result.outputs["annotated"] = str(annotated_path)
+        if redacted is not None:
+            redacted_path = output_path(out_dir, rel, f".redacted{ext}")
+            media.save_image(redacted, redacted_path, exif=exif)
+            result.outputs["redacted"] = str(redacted_path)
+        result.output_sha256 = {k: media.sha256_file(Path(v)) for k, v in result.outputs.items()}
+
+
+def output_ext(src: Path) -> str:
+    ext = src.suffix.lower()
+    return ".png" if ext == ".gif" else ext  # a single redacted frame is not an animation: say so in the name
+
+
+def output_path(out_dir: Path, rel: Path, suffix: str) -> Path:
+    """DIR/<relative folder>/<name><suffix>, where <name> is the input's file name without its extension."""
+    return Path(out_dir) / rel.parent / f"{rel.stem}{suffix}"
+
+
+def write_findings(result: ScanResult, out_dir: Path, rel: Path, include_text: bool) -> Path:
+    p = output_path(out_dir, rel, ".findings.json")
+    result.outputs.setdefault("findings", str(p))
+    media.write_bytes_atomic(p, (json.dumps(result.to_json(include_text), indent=2) + "\n").encode())
+    return p
+
+
+@lru_cache(maxsize=4)
+def get_scanner(options: ScanOptions = ScanOptions()) -> Scanner:
+    """One Scanner per distinct options per process, so models load once however many files are scanned."""
+    return Scanner(options)
+
+
+def _options(kw: dict) -> ScanOptions:
+    if "style" in kw and kw["style"] not in STYLES:
+        raise ValueError(f"unknown redaction style {kw['style']!r} (choose from {', '.join(STYLES)})")
+    for k in ("allow_faces", "policy_file"):
+        if kw.get(k) is not None:
+            kw[k] = str(kw[k])
+    return ScanOptions(**kw)
+
+
+def scan(path: Path | str, out_dir: Path | str | None = None, **options) -> ScanResult:
+    """Scan one image; with `out_dir`, write `<name>.findings.json` and `<name>.annotated.<ext>` there."""
+    return get_scanner(_options(options)).process(Path(path), Path(out_dir) if out_dir else None, redact=False)
+
+
+def redact(path: Path | str, out_dir: Path | str, **options) -> ScanResult:
+    """Scan one image and write its redacted copy (plus annotated copy and findings) to `out_dir`."""
+    return get_scanner(_options(options)).process(Path(path), Path(out_dir), redact=True)
+
+
+@dataclass
+class InputFile:
+    path: Path
+    rel: Path  # where its outputs go, relative to the output folder
+
+
+@dataclass
+class Expansion:
+    files: list[InputFile] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)  # (path, reason) for non-media files
+    missing: list[tuple[Path, str]] = field(default_factory=list)  # inputs that do not exist / cannot be listed
+
+
+def expand_inputs(paths: Sequence[Path | str], out_dir: Optional[Path] = None) -> Expansion:
+    """Files to process from files and folders (recursive, sorted, relative layout kept; the output folder,
+    hidden folders and symlink loops are skipped)."""
+    exp = Expansion()
+    out_resolved = Path(out_dir).resolve() if out_dir else None
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            seen: set[Path] = set()
+            for f in _walk(p, seen, out_resolved, exp):
+                kind = media.media_kind(f)
+                if kind:
+                    exp.files.append(InputFile(f, Path(p.name) / f.relative_to(p)))
+                else:
+                    exp.skipped.append((f, "not an image or video file"))
+        elif p.is_file():
+            exp.files.append(InputFile(p, Path(p.name)))
+        elif p.exists():
+            exp.missing.append((p, "not a regular file or folder"))
+        else:
+            exp.missing.append((p, "no such file or folder"))
+    _dedupe_outputs(exp.files)
+    return exp
+
+
+def _walk(folder: Path, seen: set[Path], out_resolved: Optional[Path], exp: Expansion) -> Iterator[Path]:
+    try:
+        real = folder.resolve()
+    except (OSError, RuntimeError):
+        exp.missing.append((folder, "cannot resolve folder (symlink loop?)"))
+        return
+    if real in seen or (out_resolved is not None and real == out_resolved):
+        return
+    seen.add(real)
+    try:
+        entries = sorted(folder.iterdir(), key=lambda e: e.name)
+    except OSError as e:
+        exp.missing.append((folder, f"cannot list folder: {e.strerror or e}"))
+        return
+    for e in entries:
+        if e.name.startswith("."):
+            continue
+        if e.is_dir():
+            yield from _walk(e, seen, out_resolved, exp)
+        elif e.is_file():
+            yield e
+
+
+def _dedupe_outputs(files: list[InputFile]) -> None:
+    """photo.jpg and photo.png in one folder would share photo.findings.json: keep the extension in the name."""
+    by_key: dict[Path, list[InputFile]] = {}
+    for f in files:
+        by_key.setdefault(f.rel.parent / f.rel.stem, []).append(f)
+    for group in by_key.values():
+        if len(group) > 1:
+            for f in group:
+                f.rel = f.rel.parent / f"{f.rel.stem}_{f.rel.suffix.lstrip('.').lower()}{f.rel.suffix}"
+
+
+def scan_paths(paths: Sequence[Path | str], out_dir: Path | str | None, redact: bool = False,
+               **options) -> Iterable[ScanResult]:
+    """Scan (or redact) every file under `paths`, yielding one result per file in order."""
+    scanner = get_scanner(_options(options))
+    out = Path(out_dir) if out_dir else None
+    for f in expand_inputs(paths, out).files:
+        yield scanner.process(f.path, out, redact=redact, rel=f.rel)

@@ -1,0 +1,32 @@
+"""The one small protocol every detector implements; a new detector is a new file in this folder."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from ..findings import Finding
+
+
+@dataclass
+class Frame:
+    """One picture to analyse: a photo, or one frame of a video."""
+
+    rgb: np.ndarray  # H x W x 3 uint8, upright
+    index: int = 0
+    time: float = 0.0
+
+    @property
+    def size(self) -> tuple[int, int]:
+        h, w = self.rgb.shape[:2]
+        return w, h
+
+
+class Detector(Protocol):
+    name: str
+
+    def detect(self, frame: Frame, prior: Sequence[Finding]) -> list[Finding]:
+        """Findings in `frame`. `prior` holds what detectors that ran earlier found in the same frame, so a
+        detector can use context (text inside a monitor region is judged as monitor text)."""
+        ...

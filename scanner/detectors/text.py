@@ -1,0 +1,45 @@
+"""Text detector: OCR every line, then let the PHI classifier decide which lines identify a patient."""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from .. import geometry
+from ..findings import Finding
+from ..ocr import OcrEngine, TextLine, get_engine
+from ..phi import classify_lines
+from .base import Frame
+
+
+def context_of(box, prior: Sequence[Finding]) -> Optional[str]:
+    """The context (monitor, whiteboard, wristband, document …) of the region a text box mostly sits in."""
+    best, best_cov = None, 0.5
+    for f in prior:
+        if f.kind == "screen" and f.context:
+            cov = geometry.coverage(box, f.box)
+            if cov > best_cov:
+                best, best_cov = f.context, cov
+    return best
+
+
+class TextDetector:
+    name = "text"
+
+    def __init__(self, engine: OcrEngine | str = "rapid"):
+        self.engine = get_engine(engine) if isinstance(engine, str) else engine
+        self.last_lines: list[TextLine] = []  # kept for reports and the benchmark (what was read at all)
+
+    def detect(self, frame: Frame, prior: Sequence[Finding]) -> list[Finding]:
+        lines = self.engine.read(frame.rgb)
+        self.last_lines = lines
+        findings: list[Finding] = []
+        # Classify lines grouped by the region they sit in, so labels link only to values in the same region.
+        groups: dict[Optional[str], list[int]] = {}
+        for i, line in enumerate(lines):
+            groups.setdefault(context_of(line.box, prior), []).append(i)
+        for context, idxs in groups.items():
+            sub = [lines[i] for i in idxs]
+            for m in classify_lines(sub, context=context):
+                findings.append(Finding(kind="text", category=m.category, box=m.box, confidence=m.confidence,
+                                        severity=m.severity, context=context, text=m.text, detector=self.name,
+                                        note=m.reason))
+        return findings

@@ -1,0 +1,124 @@
+"""Policy: what to do with each finding (redact, flag for review, allow, ignore), and the rules that decide it.
+
+Defaults fail safe: every category is redacted when the detector is reasonably sure and flagged when it is not.
+A policy file (TOML) can change actions per category, thresholds, allow/deny terms and the redaction style.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from .findings import SAFE_HARBOR, Finding
+
+ACTIONS_ALLOWED = ("redact", "flag", "ignore")
+
+
+class PolicyError(ValueError):
+    """An invalid policy file; the message names the key."""
+
+
+@dataclass
+class Policy:
+    actions: dict[str, str] = field(default_factory=dict)  # category -> action; missing = redact
+    min_confidence: float = 0.5  # below this a finding is flagged, not redacted (still never 'clear')
+    ignore_below: float = 0.15  # below this a finding is dropped as noise
+    category_min_confidence: dict[str, float] = field(default_factory=dict)
+    allow_terms: list[str] = field(default_factory=list)  # e.g. the hospital's own name on a sign
+    deny_terms: list[str] = field(default_factory=list)  # always redacted, e.g. a patient known to be in shot
+    style: Optional[str] = None
+    allow_faces: Optional[str] = None
+
+    def action_for(self, f: Finding) -> str:
+        if f.action == "allow":  # decided by a detector (an allow-listed face)
+            return "allow"
+        text = (f.text or "").lower()
+        if text and any(t.lower() in text for t in self.deny_terms):
+            return "redact"
+        if text and self.allow_terms and _only_allowed(text, self.allow_terms):
+            return "allow"
+        floor = self.category_min_confidence.get(f.category, self.min_confidence)
+        if f.confidence < self.ignore_below:
+            return "ignore"
+        configured = self.actions.get(f.category) or self.actions.get(f.kind) or "redact"
+        if configured == "redact" and f.confidence < floor:
+            return "flag"
+        return configured
+
+    def apply(self, findings: list[Finding]) -> list[Finding]:
+        """Set each finding's action; findings the policy ignores are dropped."""
+        out = []
+        for f in findings:
+            f.action = self.action_for(f)
+            if f.action != "ignore":
+                out.append(f)
+        return out
+
+    @classmethod
+    def from_file(cls, path: Path | str) -> "Policy":
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise PolicyError(f"{p}: policy file not found") from None
+        except tomllib.TOMLDecodeError as e:
+            raise PolicyError(f"{p}: not valid TOML: {e}") from None
+        return cls.from_dict(data, source=str(p))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "policy") -> "Policy":
+        known = {"actions", "min_confidence", "ignore_below", "thresholds", "allow_terms", "deny_terms", "style",
+                 "allow_faces"}
+        for key in data:
+            if key not in known:
+                raise PolicyError(f"{source}: unknown key '{key}' (known: {', '.join(sorted(known))})")
+        pol = cls()
+        categories = set(SAFE_HARBOR) | {"text", "face", "plate", "tattoo", "reflection", "screen", "metadata"}
+        for cat, act in (data.get("actions") or {}).items():
+            if cat not in categories:
+                raise PolicyError(f"{source}: actions.{cat}: unknown category")
+            if act not in ACTIONS_ALLOWED:
+                raise PolicyError(f"{source}: actions.{cat} = {act!r}: must be one of {', '.join(ACTIONS_ALLOWED)}")
+            pol.actions[cat] = act
+        for key in ("min_confidence", "ignore_below"):
+            if key in data:
+                setattr(pol, key, _unit(data[key], f"{source}: {key}"))
+        for cat, v in (data.get("thresholds") or {}).items():
+            if cat not in categories:
+                raise PolicyError(f"{source}: thresholds.{cat}: unknown category")
+            pol.category_min_confidence[cat] = _unit(v, f"{source}: thresholds.{cat}")
+        for key in ("allow_terms", "deny_terms"):
+            v = data.get(key, [])
+            if not isinstance(v, list) or not all(isinstance(t, str) and t.strip() for t in v):
+                raise PolicyError(f"{source}: {key} must be a list of non-empty strings")
+            setattr(pol, key, list(v))
+        if "style" in data:
+            from .redact import STYLES
+
+            if data["style"] not in STYLES:
+                raise PolicyError(f"{source}: style = {data['style']!r}: must be one of {', '.join(STYLES)}")
+            pol.style = data["style"]
+        if "allow_faces" in data:
+            if not isinstance(data["allow_faces"], str):
+                raise PolicyError(f"{source}: allow_faces must be a folder path")
+            pol.allow_faces = data["allow_faces"]
+        return pol
+
+
+def _unit(v: Any, where: str) -> float:
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0.0 <= float(v) <= 1.0:
+        raise PolicyError(f"{where} = {v!r}: must be a number from 0 to 1")
+    return float(v)
+
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def _only_allowed(text: str, allow_terms: list[str]) -> bool:
+    """True when every word of `text` belongs to some allowed term: 'St Mary's Hospital' may be allowed, but
+    'St Mary's Hospital - Jane Doe' still carries a name and is not."""
+    allowed = {w for t in allow_terms for w in _TOKEN.findall(t.lower())}
+    words = _TOKEN.findall(text)
+    return bool(words) and all(w in allowed for w in words)
