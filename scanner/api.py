@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
 from . import media
+from .detectors import build_detectors
 from .detectors.base import Detector, Frame
 from .findings import Finding, ScanResult, SourceInfo, decide_verdict, number_findings
 from .policy import Policy
@@ -26,8 +27,7 @@ class ScanOptions:
     allow_faces: Optional[str] = None  # folder of photos of people who may stay visible
     keep_metadata: bool = False
     policy_file: Optional[str] = None
-    faces: bool = True
-    text: bool = True
+    skip: tuple[str, ...] = ()  # detector names to leave out (see scanner.detectors.REGISTRY)
 
     def settings(self) -> dict:
         return {k: v for k, v in asdict(self).items()}
@@ -39,16 +39,7 @@ class Scanner:
     def __init__(self, options: ScanOptions = ScanOptions()):
         self.options = options
         self.policy = Policy.from_file(options.policy_file) if options.policy_file else Policy()
-        allow_faces = options.allow_faces or self.policy.allow_faces
-        self.detectors: list[Detector] = []
-        if options.text:
-            from .detectors.text import TextDetector
-
-            self.detectors.append(TextDetector(options.ocr))
-        if options.faces:
-            from .detectors.faces import FaceDetector
-
-            self.detectors.append(FaceDetector(allow_faces=allow_faces))
+        self.detectors: list[Detector] = build_detectors(options, self.policy)
 
     @property
     def style(self) -> str:
@@ -74,20 +65,11 @@ class Scanner:
         try:
             source.sha256 = media.sha256_file(path)
             if source.kind == "video":
-                raise media.MediaError("video is not supported yet")
-            loaded = media.load_image(path)
-            if loaded.frames > 1:
-                # Fail closed: an animated image has frames this scan did not look at.
-                raise media.MediaError(f"animated image with {loaded.frames} frames: only single-frame images "
-                                       f"are supported")
-            rgb = loaded.rgb
-            source.kind, source.height, source.width = "image", rgb.shape[0], rgb.shape[1]
-            result.timings["load_s"] = time.perf_counter() - t0
-            findings = number_findings(self.analyse(Frame(rgb), result.timings))
-            result.findings = findings
-            result.verdict = decide_verdict(findings, fully_scanned=True)
-            if out_dir is not None:
-                self._write_media(result, rgb, loaded, out_dir, rel, redact)
+                from .video import process_video
+
+                process_video(self, path, out_dir, rel, redact, result)
+            else:
+                self._process_image(path, out_dir, rel, redact, result)
         except media.MediaError as e:
             result.verdict, result.error = "error", str(e)
             result.findings = []
@@ -98,6 +80,24 @@ class Scanner:
         if out_dir is not None:
             write_findings(result, out_dir, rel, self.options.include_text)
         return result
+
+    def _process_image(self, path: Path, out_dir: Optional[Path], rel: Path, redact: bool,
+                       result: ScanResult) -> None:
+        t0 = time.perf_counter()
+        source = result.source
+        loaded = media.load_image(path)
+        if loaded.frames > 1:
+            # Fail closed: an animated image has frames this scan did not look at.
+            raise media.MediaError(f"animated image with {loaded.frames} frames: only single-frame images "
+                                   f"are supported")
+        rgb = loaded.rgb
+        source.kind, source.height, source.width = "image", rgb.shape[0], rgb.shape[1]
+        result.timings["load_s"] = time.perf_counter() - t0
+        findings = number_findings(self.analyse(Frame(rgb), result.timings))
+        result.findings = findings
+        result.verdict = decide_verdict(findings, fully_scanned=True)
+        if out_dir is not None:
+            self._write_media(result, rgb, loaded, out_dir, rel, redact)
 
     def _write_media(self, result: ScanResult, rgb, loaded: media.LoadedImage, out_dir: Path, rel: Path,
                      redact: bool) -> None:

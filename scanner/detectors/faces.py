@@ -185,3 +185,7 @@ class FaceDetector:
         dists = fr.face_distance(np.array([e for _, e in self.allowed]), enc[0])
         i = int(np.argmin(dists))
         return self.allowed[i][0] if dists[i] <= ALLOW_TOLERANCE else None
+
+
+def make(options, policy) -> FaceDetector:
+    return FaceDetector(allow_faces=options.allow_faces or policy.allow_faces)

@@ -43,3 +43,7 @@ class TextDetector:
                                         severity=m.severity, context=context, text=m.text, detector=self.name,
                                         note=m.reason))
         return findings
+
+
+def make(options, policy) -> TextDetector:
+    return TextDetector(options.ocr)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -93,7 +94,8 @@ class EasyOcrEngine:
 
     def read(self, image_rgb: np.ndarray) -> list[TextLine]:
         h, w = image_rgb.shape[:2]
-        with self._lock:
+        with self._lock, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's "pin_memory … no accelerator" on every CPU call
             results = self._reader.readtext(image_rgb, canvas_size=self.canvas_size, mag_ratio=1.0,
                                             paragraph=False, width_ths=0.7)
         lines = []
