@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := tesseract-ocr tesseract-ocr-eng
+APT_PACKAGES := tesseract-ocr tesseract-ocr-eng wamerican fonts-dejavu-core fonts-liberation2 chromium chromium-driver
 
 .PHONY: venv demo test bench samples clean apt
 
@@ -21,20 +21,23 @@ $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	$(BIN)/python -m scanner.models --check
 	touch $(STAMP)
 
-# Tesseract is the independent reader the tests use to prove redacted text cannot be read back.
+# Tesseract is the independent reader the tests use to prove redacted text cannot be read back; the other Debian
+# packages are listed where they are used. Installs only what dpkg does not already have.
 apt:
-	@if command -v tesseract >/dev/null 2>&1; then :; \
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = "0" ]; then \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null) \
-	  || echo "warning: could not apt-get install $(APT_PACKAGES)"; \
-	else echo "warning: tesseract not installed and not root: run 'sudo apt-get install $(APT_PACKAGES)'"; fi
+	  echo "apt-get install $$missing"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null) \
+	  || { echo "error: could not apt-get install $$missing"; exit 1; }; \
+	else echo "error: missing Debian packages: run 'sudo apt-get install $$missing'"; exit 1; fi
 
-demo: venv
+demo: apt venv
 	$(BIN)/python sample_media/make_samples.py --check
 	$(BIN)/scanner redact sample_media --out out; code=$$?; \
 	  echo "scanner exited $$code; outputs in out/sample_media/"; [ $$code -le 1 ]
 
-test: venv
+test: apt venv
 	OMP_THREAD_LIMIT=1 $(BIN)/python -m pytest -q
 
 bench: venv

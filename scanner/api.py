@@ -15,6 +15,7 @@ from . import media
 from .detectors import build_detectors
 from .detectors.base import Detector, Frame
 from .findings import Finding, ScanResult, SourceInfo, decide_verdict, number_findings
+from .metadata import metadata_findings, sanitized_exif
 from .policy import Policy
 from .redact import STYLES, annotate_image, redact_image
 
@@ -26,7 +27,9 @@ class ScanOptions:
     include_text: bool = False  # unmasked text in the findings file
     allow_faces: Optional[str] = None  # folder of photos of people who may stay visible
     keep_metadata: bool = False
+    strip_audio: bool = False  # video: drop the audio track from the redacted copy
     policy_file: Optional[str] = None
+    redact_screens: bool = False  # redact whole screen/whiteboard regions, not only the text read in them
     skip: tuple[str, ...] = ()  # detector names to leave out (see scanner.detectors.REGISTRY)
 
     def settings(self) -> dict:
@@ -39,6 +42,7 @@ class Scanner:
     def __init__(self, options: ScanOptions = ScanOptions()):
         self.options = options
         self.policy = Policy.from_file(options.policy_file) if options.policy_file else Policy()
+        self.policy.redact_screens = self.policy.redact_screens or options.redact_screens
         self.detectors: list[Detector] = build_detectors(options, self.policy)
 
     @property
@@ -78,7 +82,10 @@ class Scanner:
             result.findings = []
         result.timings["total_s"] = time.perf_counter() - t0
         if out_dir is not None:
-            write_findings(result, out_dir, rel, self.options.include_text)
+            try:
+                write_findings(result, out_dir, rel, self.options.include_text)
+            except OSError as e:  # unwritable output folder: an error for this file, never a traceback
+                result.verdict, result.error = "error", f"cannot write findings: {e.strerror or e}"
         return result
 
     def _process_image(self, path: Path, out_dir: Optional[Path], rel: Path, redact: bool,
@@ -86,14 +93,16 @@ class Scanner:
         t0 = time.perf_counter()
         source = result.source
         loaded = media.load_image(path)
-        if loaded.frames > 1:
-            # Fail closed: an animated image has frames this scan did not look at.
-            raise media.MediaError(f"animated image with {loaded.frames} frames: only single-frame images "
-                                   f"are supported")
+        if loaded.frames > 1:  # animated GIF/WebP: every frame is scanned, the outputs stay animated
+            from .video import process_animation
+
+            return process_animation(self, path, out_dir, rel, redact, result)
         rgb = loaded.rgb
         source.kind, source.height, source.width = "image", rgb.shape[0], rgb.shape[1]
         result.timings["load_s"] = time.perf_counter() - t0
-        findings = number_findings(self.analyse(Frame(rgb), result.timings))
+        # Metadata (GPS, owner, thumbnail …) is judged by the same policy; it is stripped, never painted.
+        findings = number_findings(self.analyse(Frame(rgb), result.timings)
+                                   + self.policy.apply(metadata_findings(path, loaded)))
         result.findings = findings
         result.verdict = decide_verdict(findings, fully_scanned=True)
         if out_dir is not None:
@@ -102,7 +111,7 @@ class Scanner:
     def _write_media(self, result: ScanResult, rgb, loaded: media.LoadedImage, out_dir: Path, rel: Path,
                      redact: bool) -> None:
         ext = output_ext(Path(result.source.path))
-        exif = loaded.exif if self.options.keep_metadata else None
+        exif = sanitized_exif(loaded.exif) if self.options.keep_metadata else None  # never GPS, names, thumbnail
         redacted = redact_image(rgb, result.findings, self.style) if redact else None
         annotated_path = output_path(out_dir, rel, f".annotated{ext}")
         media.save_image(annotate_image(rgb, result.findings), annotated_path)
@@ -131,9 +140,20 @@ def write_findings(result: ScanResult, out_dir: Path, rel: Path, include_text: b
     return p
 
 
-@lru_cache(maxsize=4)
 def get_scanner(options: ScanOptions = ScanOptions()) -> Scanner:
-    """One Scanner per distinct options per process, so models load once however many files are scanned."""
+    """One Scanner per distinct options per process, so models load once however many files are scanned.
+    An edited policy file (same path, new content) gets a new Scanner: a stale policy must never decide."""
+    stamp = None
+    if options.policy_file:
+        try:
+            stamp = media.sha256_file(Path(options.policy_file))
+        except (OSError, media.MediaError):
+            stamp = None  # Policy.from_file reports the problem
+    return _scanner_for(options, stamp)
+
+
+@lru_cache(maxsize=4)
+def _scanner_for(options: ScanOptions, policy_sha256: Optional[str]) -> Scanner:
     return Scanner(options)
 
 

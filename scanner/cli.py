@@ -8,18 +8,22 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
+                           TimeRemainingColumn)
 from rich.table import Table
+from rich.text import Text
 
 from . import __version__
-from .api import ScanOptions, expand_inputs, get_scanner
-from .findings import ScanResult
+from .api import ScanOptions
+from .batch import FileOutcome, run_batch
+from .findings import Finding, ScanResult, SourceInfo
 from .ocr import ENGINES
 from .policy import PolicyError
 from .redact import STYLES
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Find and redact patient identifiers (PHI) in photos before they are posted.")
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # one line per error, never wrapped
 DEFAULT_OUT = Path("scanner-out")
 
 
@@ -57,47 +61,103 @@ def _summary_table(result: ScanResult, console: Console) -> None:
     console.print(t)
 
 
-def _run(paths: List[Path], out: Path, redact: bool, options: ScanOptions, as_json: bool) -> int:
+class _FilesPerSecond(ProgressColumn):
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.2f} files/s" if speed else "– files/s", style="progress.data.speed")
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), _FilesPerSecond(),
+                    TextColumn("ETA"), TimeRemainingColumn(), console=err, transient=False)
+
+
+def _run(paths: List[Path], out: Path, redact: bool, options: ScanOptions, as_json: bool,
+         workers: Optional[int] = None, force: bool = False) -> int:
+    if workers is not None and workers < 1:
+        err.print("scanner: --workers must be at least 1")
+        return 2
+    console = Console(file=sys.stderr if as_json else sys.stdout, highlight=False)
+    from .video import enable_progress
+
+    enable_progress(err)  # frames/s and ETA while a video is processed in this process
+    progress = _progress()
+    task = progress.add_task("redacting" if redact else "scanning", total=None)
+    state = {"verbose": True, "live": False}
+
+    def on_start(to_scan: int, unchanged: int) -> None:
+        state["verbose"] = to_scan + unchanged <= 5  # a table per file for a few files, one line each beyond
+        if unchanged:
+            err.print(f"scanner: {unchanged} file(s) unchanged since the last run (use --force to re-scan)")
+        progress.update(task, total=to_scan + unchanged)
+        if to_scan + unchanged > 1:
+            progress.start()
+            state["live"] = True
+
+    def on_result(o: FileOutcome, done: int, total: int) -> None:
+        if o.verdict == "error":
+            progress.console.print(f"scanner: {o.input}: {o.doc.get('error')}", style="red", highlight=False)
+        elif state["verbose"]:  # stdout (stderr with --json); above the bar while it runs
+            _summary_table(_result_of(o), progress.console if state["live"] or as_json else console)
+        elif o.verdict == "review":
+            n = len(o.doc.get("findings", []))
+            progress.console.print(f"[bold]{o.input}[/]: [yellow]review[/] ({n} findings)", highlight=False)
+        progress.update(task, completed=done, advance=0)
+
     try:
-        scanner = get_scanner(options)
+        res = run_batch(paths, out, redact=redact, options=options, workers=workers, force=force,
+                        on_start=on_start, on_result=on_result)
     except PolicyError as e:
         err.print(f"scanner: {e}")
         return 2
-    except (RuntimeError, ValueError) as e:
+    except (RuntimeError, ValueError, OSError) as e:
         err.print(f"scanner: cannot start: {e}")
         return 2
-    exp = expand_inputs(paths, out)
-    failed = False
-    for p, reason in exp.missing:
-        err.print(f"scanner: {p}: {reason}")
-        failed = True
-    for p, reason in exp.skipped:
-        err.print(f"scanner: note: skipped {p}: {reason}")
-    console = Console(file=sys.stderr if as_json else sys.stdout, highlight=False)
-    results: list[ScanResult] = []
-    try:
-        for f in exp.files:
-            r = scanner.process(f.path, out, redact=redact, rel=f.rel)
-            results.append(r)
-            if r.verdict == "error":
-                err.print(f"scanner: {f.path}: {r.error}")
-            _summary_table(r, console)
-    except KeyboardInterrupt:
-        err.print("scanner: interrupted; finished files are complete, no partial output was left")
+    except KeyboardInterrupt:  # while listing/hashing inputs, before any output was written
+        err.print("scanner: interrupted before scanning started")
         return 130
+    finally:
+        progress.stop()
+    for p, reason in res.missing:
+        err.print(f"scanner: {p}: {reason}")
+    for p, reason in res.not_media:
+        err.print(f"scanner: note: skipped {p}: {reason}")
+    if res.interrupted:
+        err.print("scanner: interrupted; finished files are complete, no partial output was left "
+                  "(run the same command again to continue)")
     if as_json:
-        docs = [r.to_json(options.include_text) for r in results]
+        docs = [o.doc for o in res.files]
         print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
-    if failed or any(r.verdict == "error" for r in results):
-        return 2
-    if not results:
+    if not res.files and not res.missing and not res.interrupted:
         err.print("scanner: nothing to scan")
-        return 2
-    if redact:
-        return 0
-    return 1 if any(r.verdict == "review" for r in results) else 0
+    c = res.counts()
+    if len(res.files) > 1 or res.report:
+        err.print(f"scanner: {len(res.files)} file(s): {c['review']} to review, {c['error']} error(s), "
+                  f"{c['clear']} clear ({c['unchanged']} unchanged) in {res.elapsed_s:.1f} s"
+                  + (f"; report: {res.report}" if res.report else ""))
+    return res.exit_code(redact)
 
 
+def _result_of(o: FileOutcome) -> ScanResult:
+    """A ScanResult view of a findings document, for the per-file table."""
+    doc = o.doc
+    findings = [Finding(kind=f["kind"], category=f["category"], box=tuple(f["box"]), confidence=f["confidence"],
+                        severity=f["severity"], context=f.get("context"), text=f.get("text"), action=f["action"],
+                        id=f["id"]) for f in doc.get("findings", [])]
+    src = doc["source"]
+    return ScanResult(source=SourceInfo(path=src["path"], sha256=src["sha256"], kind=src["kind"],
+                                        width=src["width"], height=src["height"]),
+                      findings=findings, verdict=doc["verdict"], error=doc.get("error"),
+                      settings={"include_text": True})  # the document's text is already masked (or asked for)
+
+
+WorkersOpt = typer.Option(None, "--workers", help="Parallel worker processes (default: one per core).",
+                          show_default=False)
+ForceOpt = typer.Option(False, "--force", help="Re-scan files unchanged since the last run into the same --out.")
+
+
+RedactScreensOpt = typer.Option(False, "--redact-screens",
+                                help="Redact whole screens/whiteboards, not only the text read on them.")
 PathsArg = typer.Argument(..., help="Image files or folders (recursive).", show_default=False)
 
 
@@ -109,12 +169,14 @@ def scan(paths: List[Path] = PathsArg,
          allow_faces: Optional[Path] = typer.Option(None, "--allow-faces",
                                                     help="Folder of photos of people who may stay visible."),
          include_text: bool = typer.Option(False, "--include-text", help="Write recognised text unmasked."),
-         ocr: str = typer.Option("rapid", "--ocr", help=f"OCR engine: {', '.join(ENGINES)}.")) -> None:
+         ocr: str = typer.Option("rapid", "--ocr", help=f"OCR engine: {', '.join(ENGINES)}."),
+         redact_screens: bool = RedactScreensOpt,
+         workers: Optional[int] = WorkersOpt, force: bool = ForceOpt) -> None:
     """Scan photos; exit 0 = nothing found, 1 = findings to review, 2 = an input could not be fully scanned."""
     opts = ScanOptions(ocr=_check_choice(ocr, ENGINES, "--ocr"), include_text=include_text,
                        allow_faces=str(allow_faces) if allow_faces else None,
-                       policy_file=str(policy) if policy else None)
-    raise typer.Exit(_run(paths, out, False, opts, as_json))
+                       policy_file=str(policy) if policy else None, redact_screens=redact_screens)
+    raise typer.Exit(_run(paths, out, False, opts, as_json, workers, force))
 
 
 @app.command()
@@ -125,14 +187,17 @@ def redact(paths: List[Path] = PathsArg,
            allow_faces: Optional[Path] = typer.Option(None, "--allow-faces",
                                                       help="Folder of photos of people who may stay visible."),
            keep_metadata: bool = typer.Option(False, "--keep-metadata", help="Keep EXIF in redacted copies."),
+           strip_audio: bool = typer.Option(False, "--strip-audio", help="Drop the audio track of videos."),
            include_text: bool = typer.Option(False, "--include-text", help="Write recognised text unmasked."),
-           ocr: str = typer.Option("rapid", "--ocr", help=f"OCR engine: {', '.join(ENGINES)}.")) -> None:
+           ocr: str = typer.Option("rapid", "--ocr", help=f"OCR engine: {', '.join(ENGINES)}."),
+           redact_screens: bool = RedactScreensOpt,
+           workers: Optional[int] = WorkersOpt, force: bool = ForceOpt) -> None:
     """Write redacted copies; exit 0 = every input redacted, 2 = at least one failed."""
     opts = ScanOptions(ocr=_check_choice(ocr, ENGINES, "--ocr"), style=_check_choice(style, STYLES, "--style"),
-                       include_text=include_text, keep_metadata=keep_metadata,
+                       include_text=include_text, keep_metadata=keep_metadata, strip_audio=strip_audio,
                        allow_faces=str(allow_faces) if allow_faces else None,
-                       policy_file=str(policy) if policy else None)
-    raise typer.Exit(_run(paths, out, True, opts, False))
+                       policy_file=str(policy) if policy else None, redact_screens=redact_screens)
+    raise typer.Exit(_run(paths, out, True, opts, False, workers, force))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,7 +9,10 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
+import stat
 import tempfile
+import time
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -62,11 +65,27 @@ def media_kind(path: Path) -> Optional[str]:
     return None
 
 
+def _require_regular_file(path: Path) -> int:
+    """Size of `path`, or MediaError if it is missing or not a regular file (a FIFO or device would block a read
+    forever: never a hang)."""
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        raise MediaError(f"cannot read: {e.strerror or e}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise MediaError("not a regular file")
+    return st.st_size
+
+
 def sha256_file(path: Path) -> str:
+    _require_regular_file(path)
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError as e:  # unreadable (permissions, I/O error): the file was not scanned, say why in one line
+        raise MediaError(f"cannot read: {e.strerror or e}") from None
     return h.hexdigest()
 
 
@@ -126,17 +145,18 @@ def _metadata_of(img: Image.Image) -> dict:
 
 
 def load_image(path: Path) -> LoadedImage:
-    """Decode an image fully, apply EXIF orientation, return RGB. Raises MediaError with a one-line reason."""
-    try:
-        size = path.stat().st_size
-    except OSError as e:
-        raise MediaError(f"cannot read: {e.strerror or e}") from None
-    if size == 0:
+    """Decode an image fully, apply EXIF orientation, return RGB. Raises MediaError with a one-line reason.
+
+    The file is untrusted: whatever a decoder raises on malformed bytes (struct.error, IndexError, …) becomes a
+    MediaError, so a hostile file is reported, never a traceback and never a silent "clear".
+    """
+    if _require_regular_file(path) == 0:
         raise MediaError("empty file (0 bytes)")
     try:
         with warnings.catch_warnings():
-            # Pillow warns above ~89 MP and raises above twice that; the warning is fine, the error is reported.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # Pillow warns above ~89 MP (fine: the hard limit still raises) and about corrupt EXIF (harmless: we
+            # never trust it for anything but orientation); neither may reach the user's terminal.
+            warnings.simplefilter("ignore")
             with Image.open(path) as img:
                 fmt = img.format or "?"
                 frames = getattr(img, "n_frames", 1) or 1
@@ -146,17 +166,28 @@ def load_image(path: Path) -> LoadedImage:
                 oriented = ImageOps.exif_transpose(img)
                 rgb = _to_rgb(oriented)
     except Image.DecompressionBombError as e:
-        raise MediaError(f"refused: image too large to decode safely ({e})".split(". ")[0]) from None
+        m = re.search(r"\((\d+) pixels\) exceeds limit of (\d+)", str(e))
+        detail = f" ({int(m.group(1)):,} pixels, limit {int(m.group(2)):,})" if m else ""
+        raise MediaError(f"refused: image too large to decode safely{detail}, a possible decompression bomb") \
+            from None
     except UnidentifiedImageError:
         raise MediaError("not a readable image (unknown or corrupt format)") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as e:
-        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        if "truncated" in msg.lower():
+    except MemoryError:
+        raise MediaError("refused: not enough memory to decode this image") from None
+    except Exception as e:  # noqa: BLE001 - see docstring: any decoder failure is a bad file, reported in one line
+        msg = _one_line(e)
+        if "truncated" in msg.lower() or isinstance(e, EOFError):
             raise MediaError("truncated image: the file ends before the picture does") from None
         raise MediaError(f"cannot decode image: {msg}") from None
     if rgb.ndim != 3 or rgb.shape[0] == 0 or rgb.shape[1] == 0:
         raise MediaError("image has no pixels")
     return LoadedImage(rgb=rgb, format=fmt, exif=exif_bytes, metadata=meta, frames=frames)
+
+
+def _one_line(e: BaseException, limit: int = 160) -> str:
+    text = " ".join(str(e).split())
+    text = text if text else type(e).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @contextmanager
@@ -172,6 +203,33 @@ def atomic_path(final: Path) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+# What atomic_path's temporary files look like: hidden, random middle, ".part" before the real extension. Hidden,
+# so folder scans skip them; ".part", so nothing mistakes one for a finished output.
+_PART_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.part(\.[^.]+)?$")
+
+
+def is_part_file(path: Path) -> bool:
+    return bool(_PART_NAME.match(path.name))
+
+
+def remove_stale_parts(folder: Path, older_than_s: float = 0.0) -> list[Path]:
+    """Delete temporary files a killed run left under `folder` (recursively); returns what was removed.
+
+    A run killed with SIGKILL cannot clean up after itself; call this at the start of the next run on the output
+    folder. `older_than_s` spares temp files a concurrent run may still be writing.
+    """
+    removed: list[Path] = []
+    now = time.time()
+    for p in Path(folder).rglob(".*.part*"):
+        try:
+            if p.is_file() and not p.is_symlink() and is_part_file(p) and now - p.stat().st_mtime >= older_than_s:
+                p.unlink()
+                removed.append(p)
+        except OSError:
+            continue  # vanished or not ours to delete: not worth failing a run over
+    return removed
 
 
 def write_bytes_atomic(final: Path, data: bytes) -> None:

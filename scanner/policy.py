@@ -30,6 +30,7 @@ class Policy:
     deny_terms: list[str] = field(default_factory=list)  # always redacted, e.g. a patient known to be in shot
     style: Optional[str] = None
     allow_faces: Optional[str] = None
+    redact_screens: bool = False  # screen/board regions redacted whole, not only the text read inside them
 
     def action_for(self, f: Finding) -> str:
         if f.action == "allow":  # decided by a detector (an allow-listed face)
@@ -42,7 +43,10 @@ class Policy:
         floor = self.category_min_confidence.get(f.category, self.min_confidence)
         if f.confidence < self.ignore_below:
             return "ignore"
-        configured = self.actions.get(f.category) or self.actions.get(f.kind) or "redact"
+        # A screen region is flagged by default (the lines read inside it are redacted one by one); redacting
+        # the whole region also hides what OCR could not read, at the cost of the picture's background.
+        default = "flag" if f.kind == "screen" and not self.redact_screens else "redact"
+        configured = self.actions.get(f.category) or self.actions.get(f.kind) or default
         if configured == "redact" and f.confidence < floor:
             return "flag"
         return configured
@@ -65,17 +69,29 @@ class Policy:
             raise PolicyError(f"{p}: policy file not found") from None
         except tomllib.TOMLDecodeError as e:
             raise PolicyError(f"{p}: not valid TOML: {e}") from None
-        return cls.from_dict(data, source=str(p))
+        except (OSError, UnicodeDecodeError) as e:
+            raise PolicyError(f"{p}: cannot read policy file: {getattr(e, 'strerror', None) or e}") from None
+        pol = cls.from_dict(data, source=str(p))
+        if pol.allow_faces:  # a relative folder means relative to the policy file, wherever scanner runs from
+            folder = (p.parent / pol.allow_faces) if not Path(pol.allow_faces).is_absolute() else Path(pol.allow_faces)
+            if not folder.is_dir():
+                raise PolicyError(f"{p}: allow_faces = {pol.allow_faces!r}: folder not found ({folder})")
+            pol.allow_faces = str(folder)
+        return pol
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "policy") -> "Policy":
         known = {"actions", "min_confidence", "ignore_below", "thresholds", "allow_terms", "deny_terms", "style",
+                 "redact_screens",
                  "allow_faces"}
         for key in data:
             if key not in known:
                 raise PolicyError(f"{source}: unknown key '{key}' (known: {', '.join(sorted(known))})")
         pol = cls()
         categories = set(SAFE_HARBOR) | {"text", "face", "plate", "tattoo", "reflection", "screen", "metadata"}
+        for key in ("actions", "thresholds"):
+            if key in data and not isinstance(data[key], dict):
+                raise PolicyError(f"{source}: {key} must be a table ([{key}] with one 'category = ...' per line)")
         for cat, act in (data.get("actions") or {}).items():
             if cat not in categories:
                 raise PolicyError(f"{source}: actions.{cat}: unknown category")
@@ -89,11 +105,19 @@ class Policy:
             if cat not in categories:
                 raise PolicyError(f"{source}: thresholds.{cat}: unknown category")
             pol.category_min_confidence[cat] = _unit(v, f"{source}: thresholds.{cat}")
+        if pol.ignore_below > min([pol.min_confidence, *pol.category_min_confidence.values()]):
+            # otherwise a finding confident enough to flag would be dropped as noise: a silent "clear"
+            raise PolicyError(f"{source}: ignore_below = {pol.ignore_below}: must not exceed min_confidence "
+                              f"or any thresholds value")
         for key in ("allow_terms", "deny_terms"):
             v = data.get(key, [])
             if not isinstance(v, list) or not all(isinstance(t, str) and t.strip() for t in v):
                 raise PolicyError(f"{source}: {key} must be a list of non-empty strings")
             setattr(pol, key, list(v))
+        if "redact_screens" in data:
+            if not isinstance(data["redact_screens"], bool):
+                raise PolicyError(f"{source}: redact_screens = {data['redact_screens']!r}: must be true or false")
+            pol.redact_screens = data["redact_screens"]
         if "style" in data:
             from .redact import STYLES
 

@@ -1,8 +1,11 @@
 """Redaction styles (irreversible) and the annotated copy a person looks at to fix the shot.
 
-Every style destroys the pixels under the box: `fill` paints them solid; `pixelate` averages blocks at least as
-large as the text is tall and adds random noise per block, so averaging candidate renders cannot match it back;
-`blur` is a very wide blur followed by the same noise — a light blur can be read by OCR and by eye, this cannot.
+Every style destroys the pixels under the box: `fill` paints them solid; `pixelate` is a mosaic of noisy tiles at
+least as large as the text is tall; `blur` is the same tiles, smoothed. For text (and plates, tattoos, screens) the
+tiles take the colour of the box's *border* (the background around the text), never the block averages of the
+text itself: block averages of a rendered name still spell out its letters' ink, and rendering candidate names the
+same way picks the right one well above chance (tests/test_irreversible.py measures it). Only faces keep a coarse
+mosaic of their own pixels (blocks a fifth of the face), so the patch still reads as "a face was here".
 """
 from __future__ import annotations
 
@@ -33,21 +36,34 @@ def _noisy(block: np.ndarray, amplitude: int = 48) -> np.ndarray:
     return np.clip(block.astype(np.int16) + noise, 0, 255).astype(np.uint8)
 
 
-def pixelate_region(region: np.ndarray, block: int) -> np.ndarray:
+def _border_colour(region: np.ndarray) -> np.ndarray:
+    """Median colour of the region's outermost ring: the background around the text, independent of the text."""
+    ring = np.concatenate([region[0], region[-1], region[:, 0], region[:, -1]])
+    return np.median(ring, axis=0).round().astype(np.uint8)
+
+
+def _tiles(region: np.ndarray, block: int, keep_shape: bool) -> np.ndarray:
+    """The coarse grid a mosaic is made of: block averages (faces) or the border colour everywhere (text)."""
     h, w = region.shape[:2]
-    small = cv2.resize(region, (max(1, w // block), max(1, h // block)), interpolation=cv2.INTER_AREA)
-    small = _noisy(small)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+    gw, gh = max(1, w // block), max(1, h // block)
+    if keep_shape:
+        return cv2.resize(region, (gw, gh), interpolation=cv2.INTER_AREA).reshape((gh, gw) + region.shape[2:])
+    return np.broadcast_to(_border_colour(region), (gh, gw) + region.shape[2:]).copy()
 
 
-def blur_region(region: np.ndarray, strength: int) -> np.ndarray:
+def pixelate_region(region: np.ndarray, block: int, keep_shape: bool = False) -> np.ndarray:
+    h, w = region.shape[:2]
+    small = _noisy(_tiles(region, block, keep_shape))
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST).reshape(region.shape)
+
+
+def blur_region(region: np.ndarray, strength: int, keep_shape: bool = False) -> np.ndarray:
     h, w = region.shape[:2]
     # Blur from a tiny copy: whatever the kernel, detail finer than the copy's pixels is gone, not merely softened.
-    small = cv2.resize(region, (max(1, w // strength), max(1, h // strength)), interpolation=cv2.INTER_AREA)
-    small = _noisy(small, 24)
+    small = _noisy(_tiles(region, strength, keep_shape), 24)
     up = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     k = max(3, (strength * 2) | 1)
-    return cv2.GaussianBlur(up, (k, k), 0)
+    return cv2.GaussianBlur(up, (k, k), 0).reshape(region.shape)
 
 
 def redact_image(rgb: np.ndarray, findings: Iterable[Finding], style: str = "fill") -> np.ndarray:
@@ -57,7 +73,7 @@ def redact_image(rgb: np.ndarray, findings: Iterable[Finding], style: str = "fil
     out = rgb.copy()
     h, w = out.shape[:2]
     for f in findings:
-        if f.action != "redact":
+        if f.action != "redact" or f.kind == "metadata":  # metadata is stripped (fresh encode), not painted
             continue
         x0, y0, x1, y1 = redaction_box(f, w, h)
         if x1 <= x0 or y1 <= y0:
@@ -68,7 +84,9 @@ def redact_image(rgb: np.ndarray, findings: Iterable[Finding], style: str = "fil
         # Blocks at least as big as the text is tall (a face: a fifth of its height), never below 12 px.
         size = max(12, geometry.height(f.box) // (5 if f.kind == "face" else 1))
         region = out[y0:y1, x0:x1]
-        out[y0:y1, x0:x1] = pixelate_region(region, size) if style == "pixelate" else blur_region(region, size)
+        keep_shape = f.kind == "face"
+        out[y0:y1, x0:x1] = (pixelate_region(region, size, keep_shape) if style == "pixelate"
+                             else blur_region(region, size, keep_shape))
     return out
 
 
@@ -88,7 +106,7 @@ def annotate_image(rgb: np.ndarray, findings: Iterable[Finding], redacted: Optio
     thick = max(2, round(max(h, w) / 600))
     font_scale = max(0.45, max(h, w) / 2400)
     for f in findings:
-        if f.action == "ignore":
+        if f.action == "ignore" or f.kind == "metadata":  # whole-image box: listed in the report, not drawn
             continue
         colour = ALLOW_COLOUR if f.action == "allow" else SEVERITY_COLOUR.get(f.severity, SEVERITY_COLOUR["high"])
         x0, y0, x1, y1 = f.box

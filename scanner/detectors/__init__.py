@@ -17,8 +17,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # (name used by ScanOptions.skip, module)
 REGISTRY: list[tuple[str, str]] = [
+    ("screens", "scanner.detectors.screens"),
+    ("wristbands", "scanner.detectors.wristbands"),
     ("text", "scanner.detectors.text"),
+    ("plates", "scanner.detectors.plates"),
     ("faces", "scanner.detectors.faces"),
+    ("reflections", "scanner.detectors.reflections"),
+    ("tattoos", "scanner.detectors.tattoos"),
 ]
 
 

@@ -14,7 +14,7 @@ def context_of(box, prior: Sequence[Finding]) -> Optional[str]:
     """The context (monitor, whiteboard, wristband, document …) of the region a text box mostly sits in."""
     best, best_cov = None, 0.5
     for f in prior:
-        if f.kind == "screen" and f.context:
+        if f.context and (f.kind == "screen" or f.detector == "wristbands"):  # screens, boards, bands, labels
             cov = geometry.coverage(box, f.box)
             if cov > best_cov:
                 best, best_cov = f.context, cov

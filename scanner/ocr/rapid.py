@@ -45,12 +45,20 @@ class RapidOcrEngine:
         s = min(1.0, self.det_max_side / max(h, w))
         canvas = image_rgb if s == 1.0 else cv2.resize(image_rgb, (round(w * s), round(h * s)),
                                                        interpolation=cv2.INTER_AREA)
+        # RapidOCR scales the canvas until its SHORT side is 736 px: a 20000x20 strip (a 2048x2 canvas) would become
+        # 736x753664 (6 GiB). Pad the short side with the median colour (adds no text) to a quarter of the long one.
+        ch, cw = canvas.shape[:2]
+        short_min = max(32, max(ch, cw) // 4)
+        if min(ch, cw) < short_min:
+            fill = [int(v) for v in np.median(canvas.reshape(-1, canvas.shape[2]), axis=0)]
+            canvas = cv2.copyMakeBorder(canvas, 0, max(0, short_min - ch), 0, max(0, short_min - cw),
+                                        cv2.BORDER_CONSTANT, value=fill)
         bgr = np.ascontiguousarray(canvas[:, :, ::-1])
         with self._lock:
             res = self._det(bgr)
         if res.boxes is None:
             return []
-        return [np.asarray(q, dtype=np.float32) / s for q in res.boxes]
+        return [np.clip(np.asarray(q, dtype=np.float32), 0, (cw, ch)) / s for q in res.boxes]
 
     def recognise(self, crops_bgr: Sequence[np.ndarray]) -> list[tuple[str, float]]:
         if not crops_bgr:

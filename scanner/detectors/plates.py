@@ -1,0 +1,229 @@
+"""Licence plates (Safe Harbor L): plate-shaped regions with plate-like glyphs, read by OCR when it can.
+
+No plate model ships offline (DESIGN.md), so this is geometry plus OCR:
+1. candidates: light (or yellow) rectangles at several grey levels, any small rotation, whose minimum-area
+   rectangle has a plate's proportions (about 1.3:1 to 6.5:1: US 2:1, EU 4.7:1, two-line plates ~1.6:1);
+2. glyphs: cut out upright, the rectangle must hold a row (or two rows) of 4+ dark characters of one height,
+   each 28-90% of the plate height (two-line: 20-50%), spanning at least half its width — AMBULANCE lettering on
+   a white body, chrome badges and signs fail on the rectangle or on the glyph proportions;
+3. reading: the crop goes to the OCR engine; text shaped like a plate (4-9 letters/digits with a digit) raises
+   the confidence, and confidently read text without any digit (EXIT, RADIOLOGY) rejects the candidate. A plate
+   whose characters OCR misreads is still reported from geometry alone.
+
+The plate detector runs after the text detector. If the text detector already reported text inside the plate,
+that finding is turned into the plate finding (one finding, not two).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import cv2
+import numpy as np
+
+from .. import geometry
+from ..findings import Box, Finding
+from .base import Frame
+from .screens import downscale, to_gray
+from .wristbands import rectify
+
+WORK_MAX_SIDE = 1920  # plates are small: keep a 1080p-class canvas
+ASPECT_RANGE = (1.3, 6.5)
+MIN_PLATE_H = 9  # canvas pixels
+GREY_LEVELS = (120, 150, 180, 210, 235)
+
+_PLATE_TEXT = re.compile(r"^[A-Z0-9]{4,9}$")
+
+
+def plate_like_text(text: str) -> bool:
+    """Plate-shaped text: 4-9 letters/digits once spaces and dashes go, with at least one digit and no more than
+    three letters in a row at its start unless digits follow (US 7ABC123, ABC1234; EU AB-123-CD; UK AB12 CDE)."""
+    t = re.sub(r"[\s\-\.·:]", "", text.upper())
+    return bool(_PLATE_TEXT.match(t)) and any(c.isdigit() for c in t) and sum(c.isalpha() for c in t) <= 5
+
+
+@dataclass(frozen=True)
+class PlateCandidate:
+    corners: np.ndarray  # 4x2 canvas pixels
+    box: Box  # canvas pixels
+    aspect: float
+    glyphs: int
+    two_line: bool
+    confidence: float
+
+
+def glyph_rows(crop_gray: np.ndarray) -> tuple[int, bool]:
+    """Number of plate-like characters in an upright plate crop, and whether they sit on two rows.
+
+    Characters are dark connected components (Otsu) of one height, 28-90% of the plate height for one row or
+    20-50% for two, narrower than tall, whose row spans at least half the plate's width.
+    """
+    h, w = crop_gray.shape
+    best, two = 0, False
+    _, dark = cv2.threshold(crop_gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    for binary in (dark, 255 - dark):  # dark glyphs on light plates; light on dark for old/inverted plates
+        n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+        comps = [tuple(int(v) for v in st) for st in stats[1:]]
+        for lo, hi, rows in ((0.28, 0.9, 1), (0.2, 0.5, 2)):
+            chars = [c for c in comps if lo * h <= c[3] <= hi * h and 0.08 * c[3] <= c[2] <= 1.1 * c[3]
+                     and c[1] > 0 and c[1] + c[3] < h]
+            if len(chars) < 4:
+                continue
+            heights = np.array([c[3] for c in chars], np.float64)
+            med = float(np.median(heights))
+            chars = [c for c in chars if abs(c[3] - med) <= 0.2 * med]
+            # Group by vertical centre into rows; a plate row spans at least half the plate.
+            chars.sort(key=lambda c: c[1] + c[3] / 2)
+            groups: list[list[tuple]] = []
+            for c in chars:
+                cy = c[1] + c[3] / 2
+                if groups and abs(cy - (groups[-1][-1][1] + groups[-1][-1][3] / 2)) <= 0.3 * med:
+                    groups[-1].append(c)
+                else:
+                    groups.append([c])
+            good = [g for g in groups if len(g) >= (4 if rows == 1 else 2)
+                    and (max(c[0] + c[2] for c in g) - min(c[0] for c in g)) >= (0.5 if rows == 1 else 0.3) * w]
+            if rows == 2 and len(good) < 2:
+                continue
+            count = sum(len(g) for g in good[:rows]) if good else 0
+            if count > 10 * rows:  # a plate row holds at most ~9 characters; more is a label's small print
+                continue
+            if count > best:
+                best, two = count, rows == 2
+    return best, two
+
+
+def find_candidates(rgb: np.ndarray, max_side: int = WORK_MAX_SIDE) -> tuple[list[PlateCandidate], float]:
+    small, s = downscale(rgb, max_side)
+    gray = to_gray(small)
+    H, W = gray.shape
+    # Yellow plates (UK rear, NL) are light in the red+green mix even where the grey value is middling.
+    yellowish = cv2.max(small[..., 0], small[..., 1])
+    cands: list[PlateCandidate] = []
+    for src in (gray, yellowish):
+        for level in GREY_LEVELS:
+            # No morphological closing: a plate's thin dark border is what separates it from a light car body.
+            m = (src >= level).astype(np.uint8)
+            for c in cv2.findContours(m, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)[0]:
+                area = cv2.contourArea(c)
+                if area < 150 or area > 0.05 * W * H:
+                    continue
+                (cx, cy), (rw, rh), ang = cv2.minAreaRect(c)
+                short, long_ = min(rw, rh), max(rw, rh)
+                if short < MIN_PLATE_H or not ASPECT_RANGE[0] <= long_ / short <= ASPECT_RANGE[1]:
+                    continue
+                # The glyphs are holes in a light plate, so judge the fill on the outer hull, not the contour.
+                hull_area = cv2.contourArea(cv2.convexHull(c))
+                if hull_area < 0.85 * rw * rh:
+                    continue
+                tilt = min(abs(ang) % 90, 90 - abs(ang) % 90)
+                if tilt > 30:  # plates are photographed roughly level; a steep light strip is something else
+                    continue
+                corners = cv2.boxPoints(((cx, cy), (rw, rh), ang))
+                box = geometry.clip(geometry.from_points(corners), W, H)
+                if any(geometry.iou(box, k.box) >= 0.6 for k in cands):
+                    continue
+                crop = rectify(gray, corners)
+                glyphs, two = glyph_rows(crop)
+                if glyphs < 4:
+                    continue
+                conf = min(0.8, 0.5 + 0.04 * glyphs)
+                cands.append(PlateCandidate(corners, box, long_ / short, glyphs, two, conf))
+    # A plate inside its own dark border is found twice (inner and outer outline): keep the outer one.
+    keep: list[PlateCandidate] = []
+    for c in sorted(cands, key=lambda c: geometry.area(c.box), reverse=True):
+        if any(geometry.coverage(c.box, k.box) >= 0.7 and geometry.area(k.box) <= 2.5 * geometry.area(c.box)
+               for k in keep):
+            continue
+        keep.append(c)
+    return keep, s
+
+
+def read_plate(engine, rgb: np.ndarray, corners_src: np.ndarray, two_line: bool) -> tuple[str, float]:
+    """OCR the plate, cut upright from the full-resolution image and scaled so characters are ~40 px tall.
+
+    Engines with a bare recogniser (RapidOCR) get the crop (or its two rows) directly: the plate is already
+    found, so running text detection again would only cost time. Others read the crop whole.
+    """
+    c = corners_src.astype(np.float32)
+    centre = c.mean(axis=0)
+    crop = rectify(rgb, (c - centre) * np.array([1.04, 1.1], np.float32) + centre)
+    if crop.size == 0 or min(crop.shape[:2]) < 4:
+        return "", 0.0
+    f = max(1.0, 64 / crop.shape[0])
+    if f > 1.0:
+        crop = cv2.resize(crop, (round(crop.shape[1] * f), round(crop.shape[0] * f)), interpolation=cv2.INTER_CUBIC)
+    h = crop.shape[0]
+    if hasattr(engine, "recognise"):
+        parts = [crop[: h // 2], crop[h // 2:]] if two_line else [crop[int(0.12 * h):]]  # US: skip state name
+        results = engine.recognise([np.ascontiguousarray(p[:, :, ::-1]) for p in parts])
+        results = [(t.strip(), sc) for t, sc in results if t.strip()]
+        if not results:
+            return "", 0.0
+        return " ".join(t for t, _ in results), float(np.mean([sc for _, sc in results]))
+    lines = sorted(engine.read(np.ascontiguousarray(crop)), key=lambda t: (t.box[1], t.box[0]))
+    if not lines:
+        return "", 0.0
+    # Keep the big lines (the registration), not the state name or the dealer's slogan.
+    tallest = max(geometry.height(t.box) for t in lines)
+    main = [t for t in lines if geometry.height(t.box) >= 0.6 * tallest]
+    return " ".join(t.text for t in main), float(np.mean([t.confidence for t in main]))
+
+
+class PlateDetector:
+    name = "plates"
+
+    def __init__(self, engine=None, max_side: int = WORK_MAX_SIDE):
+        self.engine = engine  # an OcrEngine, or None for geometry only
+        self.max_side = max_side
+
+    def detect(self, frame: Frame, prior: Sequence[Finding]) -> list[Finding]:
+        h, w = frame.rgb.shape[:2]
+        cands, s = find_candidates(frame.rgb, self.max_side)
+        screens = [f.box for f in prior if f.kind == "screen" or f.context == "wristband"]
+        out: list[Finding] = []
+        for c in cands:
+            box = geometry.clip(geometry.scale(c.box, 1 / s), w, h)
+            if any(geometry.coverage(box, sb) >= 0.7 for sb in screens):  # a cell of a table, a band's print
+                continue
+            conf, text, note = c.confidence, None, f"{c.glyphs} plate glyphs" + (", two rows" if c.two_line else "")
+            if self.engine is not None:
+                read, rconf = read_plate(self.engine, frame.rgb, c.corners / s, c.two_line)
+                if read and plate_like_text(read):
+                    conf, text, note = max(conf, min(0.95, 0.6 + 0.35 * rconf)), read, note + ", plate-like text"
+                elif read and rconf >= 0.8 and not any(ch.isdigit() for ch in read) and len(read.strip()) >= 3:
+                    continue  # clearly read lettering without a digit: a sign or a badge, not a plate
+                elif read:
+                    text = read
+            finding = Finding(kind="plate", category="plate", box=box, confidence=conf, severity="high",
+                              context="plate", text=text, detector=self.name, note=note)
+            if not merge_into_prior(finding, prior):
+                out.append(finding)
+        return out
+
+
+def merge_into_prior(plate: Finding, prior: Sequence[Finding]) -> bool:
+    """If the text detector already reported text inside this plate, make that finding the plate finding
+    (kind/category plate, the plate's box, the better confidence) and report nothing new: one finding per plate.
+    Returns True when merged."""
+    inside = [f for f in prior if f.kind == "text" and f.category not in ("barcode",) and f.context is None
+              and geometry.coverage(f.box, plate.box) >= 0.6]
+    if not inside:
+        return False
+    first = inside[0]
+    first.kind, first.category, first.context = "plate", "plate", "plate"
+    first.box = geometry.union([plate.box] + [f.box for f in inside])
+    first.confidence = max(first.confidence, plate.confidence)
+    first.text = first.text or plate.text
+    first.note = plate.note
+    # Further lines of the same plate (a two-line plate) become part of it too: mark them as the same plate.
+    for f in inside[1:]:
+        f.kind, f.category, f.context = "plate", "plate", "plate"
+    return True
+
+
+def make(options, policy) -> PlateDetector:
+    from ..ocr import get_engine
+
+    return PlateDetector(get_engine(options.ocr))

@@ -1,0 +1,393 @@
+"""Tattoo detector: dark or coloured ink patterns inside regions of skin.
+
+No tattoo model ships offline, so this is built from what the pixels say (no training data of real tattoos here):
+1. skin: a YCrCb + hue rule, widened by the colour of faces the face detector found (`prior`);
+2. regions: skin closed and hole-filled, so ink (not skin-coloured) becomes part of the limb it sits on;
+3. ink: pixels clearly darker than the skin around them (local level by normalised convolution, so soft shadows and
+   shading cancel out) or clearly not skin-coloured, away from the region border and outside faces;
+4. clusters of ink strokes, each judged: vetoes for the hard negatives (flat rectangles = paper or boards, round dots
+   = moles and freckles, parallel streaks = wood grain and hair, soft edges = shadows, a pattern filling the whole
+   region = cloth) and a confidence from size, contrast, stroke shape and edge sharpness.
+
+Confidence is deliberately modest (<= 0.8): findings under the policy's min_confidence are flagged as "possible
+tattoo" with severity low, not redacted. Everything runs on a <= 960 px canvas (~0.1 s per 1080p frame).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import cv2
+import numpy as np
+
+from .. import geometry
+from ..findings import Box, Finding
+from .base import Frame
+
+CANVAS_MAX_SIDE = 960
+MIN_REGION_FRAC = 0.002  # skin regions smaller than this (of the canvas) hold no readable tattoo
+MIN_INK_PX = 80  # ink pixels in a cluster on the canvas (~9x9): smaller marks are moles, specks, noise
+CONFIDENT = 0.5  # at or above: severity medium, redacted by the default policy
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One cluster of ink inside a skin region, with the measurements the judgement uses (canvas pixels)."""
+
+    box: Box
+    ink_px: int
+    fill: float  # ink pixels / box area
+    contrast: float  # mean darkness of ink below the local skin level (grey levels)
+    dot_frac: float  # share of ink in small round blobs (moles, freckles)
+    coherence: float  # 0..1 orientation coherence of the gradients (1 = all parallel: grain, hair)
+    sharpness: float  # edge gradient at the ink boundary relative to the contrast (shadows are soft)
+    ring_skin: float  # skin around the cluster, all round or on two opposite sides (a tattoo sits on skin)
+    straight: float  # share of the ink's outline on long straight segments (frames, furniture, print)
+    text_line: bool  # a row of separate similar-height glyphs, or inside a block of such lines: print
+    repeated: bool  # one of many same-size clusters in the region: a printed or woven pattern
+    region_frac: float  # the skin region's share of the canvas (a wall the colour of skin is large)
+    rectangle: bool  # the region is a smallish four-cornered patch: a garment panel, a sheet, a board
+    region_span: float  # share of the region's box the cluster's box covers (1 = pattern everywhere: cloth)
+    colour_ink: float  # share of ink that is strongly coloured (not dark): red/green/blue tattoo ink
+
+
+# ------------------------------------------------------------------------------------------------------ skin
+def generic_skin(rgb: np.ndarray) -> np.ndarray:
+    """Boolean skin mask by a YCrCb box plus a hue band: covers light to dark skin under ordinary white light."""
+    ycc = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
+    y, cr, cb = ycc[:, :, 0], ycc[:, :, 1], ycc[:, :, 2]
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    hue, sat = hsv[:, :, 0], hsv[:, :, 1]
+    return ((cr >= 135) & (cr <= 180) & (cb >= 80) & (cb <= 135) & (y >= 35)
+            & ((hue <= 25) | (hue >= 165)) & (sat >= 25))
+
+
+def face_skin(rgb: np.ndarray, faces: Sequence[Box]) -> Optional[np.ndarray]:
+    """Skin the colour of the detected faces (Mahalanobis distance in CrCb), or None without usable faces.
+
+    Catches skin the generic rule misses (very dark or very pale skin, coloured light) when the person's own face
+    is in shot."""
+    ycc = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
+    samples = []
+    for b in faces:
+        w, h = geometry.width(b), geometry.height(b)
+        inner = (b[0] + w // 4, b[1] + h // 3, b[2] - w // 4, b[3] - h // 4)  # cheeks and nose, not hair or eyes
+        patch = ycc[inner[1]:inner[3], inner[0]:inner[2]].reshape(-1, 3)
+        if len(patch) >= 30:
+            samples.append(patch)
+    if not samples:
+        return None
+    px = np.concatenate(samples).astype(np.float32)
+    crcb = px[:, 1:]
+    mean = crcb.mean(axis=0)
+    cov = np.cov(crcb.T) + np.eye(2) * 4.0  # floor: a flat synthetic face has ~zero variance
+    inv = np.linalg.inv(cov)
+    d = ycc[:, :, 1:].astype(np.float32) - mean
+    mahal = np.einsum("...i,ij,...j->...", d, inv, d)
+    y = ycc[:, :, 0].astype(np.float32)
+    ymean = float(px[:, 0].mean())
+    return (mahal <= 9.0) & (y >= 0.45 * ymean) & (y <= min(255.0, 1.6 * ymean + 20))
+
+
+def skin_regions(skin: np.ndarray) -> list[np.ndarray]:
+    """Closed, hole-filled connected regions of skin large enough to hold a tattoo (boolean masks)."""
+    h, w = skin.shape
+    m = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    k = max(5, int(0.025 * max(h, w))) | 1
+    m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    contours, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    out = []
+    for c in contours:
+        if cv2.contourArea(c) < MIN_REGION_FRAC * h * w:
+            continue
+        r = np.zeros((h, w), np.uint8)
+        cv2.drawContours(r, [c], -1, 1, thickness=cv2.FILLED)  # filling the outline makes ink holes part of it
+        out.append(r.astype(bool))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------------ ink
+def local_level(y: np.ndarray, skin: np.ndarray, k: int) -> np.ndarray:
+    """The skin's own brightness around each pixel: a blur over skin pixels only (normalised convolution)."""
+    s = skin.astype(np.float32)
+    num = cv2.blur(y * s, (k, k))
+    den = cv2.blur(s, (k, k))
+    return np.where(den > 0.05, num / np.maximum(den, 1e-6), 0.0)
+
+
+def ink_mask(rgb: np.ndarray, skin: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ink, darkness below local skin, strongly coloured) for one region, away from its border."""
+    h, w = skin.shape
+    y = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    k = max(9, int(0.06 * max(h, w))) | 1
+    level = local_level(y, skin & region, k)
+    dark = level - y
+    inner = cv2.erode(region.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    # Darker than the skin by more than its own texture: 3.5 robust sigmas of skin-minus-level, at least 12 levels.
+    resid = dark[inner & skin]
+    sigma = 1.4826 * float(np.median(np.abs(resid - np.median(resid)))) if resid.size > 50 else 6.0
+    thresh = np.maximum(max(12.0, 3.5 * sigma), 0.15 * level)
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    hue, sat = hsv[:, :, 0].astype(int), hsv[:, :, 1]
+    # Coloured ink: saturated and away from the skin hue band (reds are skin-like, so only deep saturated reds).
+    coloured = (sat >= 90) & (((hue > 28) & (hue < 160)) | (sat >= 200)) & ~skin
+    ink = inner & ((dark >= thresh) | coloured)
+    return ink, dark, coloured
+
+
+# ------------------------------------------------------------------------------------------------------ measures
+def _coherence(grey: np.ndarray, mask: np.ndarray) -> float:
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+    m = mask.astype(bool)
+    if m.sum() < 10:
+        return 0.0
+    jxx, jyy, jxy = float((gx[m] ** 2).sum()), float((gy[m] ** 2).sum()), float((gx[m] * gy[m]).sum())
+    tr = jxx + jyy
+    return float(np.sqrt((jxx - jyy) ** 2 + 4 * jxy ** 2) / tr) if tr > 0 else 0.0
+
+
+def _dot_fraction(ink: np.ndarray) -> float:
+    """Share of ink area in small round blobs: the shape of moles and freckles, not of drawn strokes."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    total = int(stats[1:, cv2.CC_STAT_AREA].sum()) if n > 1 else 0
+    if not total:
+        return 0.0
+    dots = 0
+    for i in range(1, n):
+        a = stats[i, cv2.CC_STAT_AREA]
+        bw, bh = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]
+        round_ = a >= 0.5 * bw * bh and 0.6 <= bw / max(bh, 1) <= 1.6  # a digital 7 px disc fills 0.6
+        if a <= 300 and round_:
+            dots += a
+    return dots / total
+
+
+def _straight_fraction(ink: np.ndarray) -> float:
+    """Share of the ink's outline lying on straight segments at least 0.6 of the cluster's size long."""
+    edge = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    n = int(edge.sum())
+    if n < 20:
+        return 0.0
+    h, w = ink.shape
+    min_len = max(15, int(0.6 * max(h, w)))
+    lines = cv2.HoughLinesP(edge * 255, 1, np.pi / 180, threshold=int(0.8 * min_len), minLineLength=min_len,
+                            maxLineGap=2)
+    if lines is None:
+        return 0.0
+    on = np.zeros_like(edge)
+    for x0, y0, x1, y1 in lines[:, 0]:
+        cv2.line(on, (int(x0), int(y0)), (int(x1), int(y1)), 1, 2)
+    return float((on & edge).sum() / n)
+
+
+def _is_text_line(ink: np.ndarray) -> bool:
+    """A row of >= 5 separate glyph-sized blobs of similar height in a wide box: printed text, not a tattoo."""
+    h, w = ink.shape
+    if w < 2.5 * h:
+        return False
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    hs = np.array([stats[i, cv2.CC_STAT_HEIGHT] for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= 6], float)
+    if len(hs) < 5:
+        return False
+    tall = hs[hs >= 0.4 * hs.max()]
+    return len(tall) >= 5 and float(tall.std() / tall.mean()) < 0.3
+
+
+def _is_rectangle(region: np.ndarray) -> bool:
+    """A region outlined by four straight sides. Limbs, faces and torsos have rounded outlines."""
+    contours, _ = cv2.findContours(region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return False
+    c = max(contours, key=cv2.contourArea)
+    poly = cv2.approxPolyDP(c, 0.02 * cv2.arcLength(c, True), True)
+    return len(poly) == 4 and cv2.isContourConvex(poly) and cv2.contourArea(poly) > 0.9 * cv2.contourArea(c)
+
+
+def _surrounding_skin(skin: np.ndarray, box: Box) -> float:
+    """How much skin surrounds a box: the skin share of a ring around it, or of two opposite sides of the ring when
+    that is higher (a design across a narrow forearm has skin above and below it, background left and right)."""
+    h, w = skin.shape
+    bw, bh = geometry.width(box), geometry.height(box)
+    m = (int(max(6, 0.3 * bw)), int(max(6, 0.3 * bh)))
+    x0, y0, x1, y1 = box
+    sides = {"top": (x0, y0 - m[1], x1, y0), "bottom": (x0, y1, x1, y1 + m[1]),
+             "left": (x0 - m[0], y0, x0, y1), "right": (x1, y0, x1 + m[0], y1)}
+    frac = {}
+    for k, b in sides.items():
+        cx0, cy0, cx1, cy1 = geometry.clip(b, w, h)
+        patch = skin[cy0:cy1, cx0:cx1]
+        frac[k] = float(patch.mean()) if patch.size else 0.0  # beyond the frame edge counts as not skin
+    ring = sum(frac.values()) / 4
+    return max(ring, min(frac["top"], frac["bottom"]), min(frac["left"], frac["right"]))
+
+
+def _sharpness(grey: np.ndarray, ink: np.ndarray, contrast: float) -> float:
+    """Mean gradient on the ink's outline divided by its contrast: ~0.3+ for drawn ink, < 0.12 for soft shadows."""
+    if contrast <= 0:
+        return 0.0
+    edge = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).astype(bool)
+    if not edge.any():
+        return 0.0
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+    mag = np.sqrt(gx ** 2 + gy ** 2) / 8.0  # Sobel 3x3 gain is 8 for a unit step spread over 2 px
+    return float(mag[edge].mean() / contrast)
+
+
+def text_blocks(ink: np.ndarray, g: int) -> list[Box]:
+    """Boxes of printed text blocks: >= 3 stacked, left-aligned or overlapping, similar-height lines of ink."""
+    joined = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((1, 3 * g), np.uint8))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    lines = [(int(x), int(y), int(x + bw), int(y + bh)) for x, y, bw, bh, a in stats[1:]
+             if bw >= 4 * bh and 4 <= bh <= 60]
+    lines.sort(key=lambda b: b[1])
+    blocks: list[list[Box]] = []
+    for b in lines:
+        for blk in blocks:
+            last = blk[-1]
+            hl, hb = last[3] - last[1], b[3] - b[1]
+            overlap = min(last[2], b[2]) - max(last[0], b[0])
+            if (0 < b[1] - last[1] <= 3 * hl and max(hl, hb) <= 1.6 * min(hl, hb)
+                    and overlap >= 0.4 * min(last[2] - last[0], b[2] - b[0])):
+                blk.append(b)
+                break
+        else:
+            blocks.append([b])
+    return [geometry.union(blk) for blk in blocks if len(blk) >= 3]
+
+
+def repeated(boxes: Sequence[Box], b0: Box, min_count: int = 6) -> bool:
+    """Whether b0 is one of >= min_count clusters of about the same size and shape: a printed or woven
+    pattern (a tattoo sleeve is a few different designs, not six copies of one)."""
+    a0, r0 = geometry.area(b0), geometry.width(b0) / max(1, geometry.height(b0))
+    similar = sum(1 for b in boxes if 0.6 * a0 <= geometry.area(b) <= 1.6 * a0
+                  and 0.7 * r0 <= geometry.width(b) / max(1, geometry.height(b)) <= 1.4 * r0)
+    return similar >= min_count
+
+
+def candidates_in_region(rgb: np.ndarray, grey: np.ndarray, skin: np.ndarray, region: np.ndarray,
+                         exclude: np.ndarray) -> list[Candidate]:
+    h, w = skin.shape
+    ink, dark, coloured = ink_mask(rgb, skin, region)
+    ink &= ~exclude
+    if ink.sum() < MIN_INK_PX:
+        return []
+    ys, xs = np.nonzero(region)
+    region_box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    region_frac = float(region.mean())
+    rectangle = region_frac < 0.3 and _is_rectangle(region)
+    g = max(3, int(0.012 * max(h, w))) | 1  # strokes of one design are a few px apart: group them
+    groups = cv2.dilate(ink.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (g, g)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(groups, connectivity=8)
+    blocks = text_blocks(ink, g)
+    all_boxes = [(int(x), int(y), int(x + bw), int(y + bh)) for x, y, bw, bh, a in stats[1:]]
+    sizeable = [b for b, a in zip(all_boxes, stats[1:, cv2.CC_STAT_AREA]) if a >= MIN_INK_PX]
+    out = []
+    for i in range(1, n):
+        x, y0, bw, bh = (int(v) for v in stats[i, :4])
+        box = (x, y0, x + bw, y0 + bh)
+        sub = (labels[y0:y0 + bh, x:x + bw] == i) & ink[y0:y0 + bh, x:x + bw]
+        px = int(sub.sum())
+        if px < MIN_INK_PX:
+            continue
+        d = dark[y0:y0 + bh, x:x + bw][sub]
+        contrast = float(np.clip(d, 0, None).mean())
+        col = float(coloured[y0:y0 + bh, x:x + bw][sub].mean())
+        gsub = grey[y0:y0 + bh, x:x + bw]
+        ring_skin = _surrounding_skin(skin, box)
+        span = geometry.area(box) / max(1, geometry.area(region_box))
+        out.append(Candidate(box=box, ink_px=px, fill=px / max(1, bw * bh), contrast=contrast,
+                             dot_frac=_dot_fraction(sub),
+                             coherence=_coherence(gsub, cv2.dilate(sub.astype(np.uint8), np.ones((3, 3), np.uint8))),
+                             sharpness=_sharpness(gsub, sub, contrast), ring_skin=ring_skin,
+                             straight=_straight_fraction(sub),
+                             text_line=_is_text_line(sub) or any(geometry.coverage(box, b) >= 0.6 for b in blocks),
+                             repeated=repeated(sizeable, box),
+                             region_frac=region_frac, rectangle=rectangle, region_span=span, colour_ink=col))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------------ judgement
+def veto(c: Candidate) -> Optional[str]:
+    """Why a candidate is a known look-alike rather than a tattoo, or None."""
+    if c.ring_skin < 0.45:
+        return "not surrounded by skin"
+    if c.dot_frac >= 0.6:
+        return "round dots (moles, freckles)"
+    if c.coherence >= 0.75 or (c.coherence >= 0.6 and c.fill < 0.1):
+        return "parallel streaks (wood grain, hair)"
+    if c.fill < 0.08:
+        return "sparse strokes (hair, texture, edges of things)"
+    if c.rectangle:
+        return "rectangular patch (cloth, paper, board)"
+    if c.colour_ink < 0.3 and c.sharpness < 0.12:
+        return "soft edges (shadow)"
+    if c.straight >= 0.45:
+        return "straight edges (frames, furniture, boards)"
+    if c.text_line:
+        return "printed text"
+    if c.repeated:
+        return "repeating pattern (cloth, print)"
+    if c.region_frac < 0.3 and c.region_span >= 0.75 and c.fill >= 0.08:
+        return "pattern over the whole region (cloth, wood)"
+    return None
+
+
+def confidence(c: Candidate) -> float:
+    """0.2 .. 0.8 from how much and how tattoo-like the ink is; honest rather than high (no real training data)."""
+    s = 0.25
+    s += 0.15 * min(1.0, c.ink_px / 600.0)  # more ink, more design
+    s += 0.1 * min(1.0, max(0.0, c.contrast - 20.0) / 50.0)  # dark ink on skin
+    s += 0.1 * min(1.0, max(0.0, c.sharpness - 0.12) / 0.3)  # drawn edges
+    s += 0.1 * (1.0 - min(1.0, c.coherence / 0.8))  # strokes in many directions
+    s += 0.1 * (1.0 - min(1.0, c.dot_frac / 0.6))  # lines and fills, not dots
+    s -= 0.2 * min(1.0, c.straight / 0.45)  # long straight edges are the mark of made things
+    if c.region_frac >= 0.3:
+        s *= 0.7  # a skin-coloured area this large is as likely a wall or a table as a close-up of skin
+    return float(min(0.8, s))
+
+
+class TattooDetector:
+    name = "tattoos"
+
+    def __init__(self, max_side: int = CANVAS_MAX_SIDE):
+        self.max_side = max_side
+        self.last_candidates: list[tuple[Candidate, Optional[str], float]] = []  # for the benchmark and tests
+
+    def detect(self, frame: Frame, prior: Sequence[Finding]) -> list[Finding]:
+        rgb = frame.rgb
+        h, w = rgb.shape[:2]
+        s = min(1.0, self.max_side / max(h, w))
+        small = rgb if s == 1.0 else cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+        sh, sw = small.shape[:2]
+        faces = [geometry.clip(geometry.scale(f.box, s), sw, sh) for f in prior if f.kind == "face"]
+        skin = generic_skin(small)
+        fs = face_skin(small, faces)
+        if fs is not None:
+            skin |= fs
+        # Eyes, brows, lips and beards are dark marks inside skin: faces are the face detector's, not ours.
+        exclude = np.zeros((sh, sw), bool)
+        for b in faces:
+            x0, y0, x1, y1 = geometry.clip(geometry.pad(b, 0.2 * geometry.width(b), 0.3 * geometry.height(b)), sw, sh)
+            exclude[y0:y1, x0:x1] = True
+        grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        self.last_candidates = []
+        findings = []
+        for region in skin_regions(skin):
+            for c in candidates_in_region(small, grey, skin, region, exclude):
+                why = veto(c)
+                conf = 0.0 if why else confidence(c)
+                self.last_candidates.append((c, why, conf))
+                if why:
+                    continue
+                box = geometry.clip(geometry.pad(geometry.scale(c.box, 1 / s), 4), w, h)
+                confident = conf >= CONFIDENT
+                findings.append(Finding(kind="tattoo", category="tattoo", box=box, confidence=conf,
+                                        severity="medium" if confident else "low", detector=self.name,
+                                        note="tattoo (ink pattern on skin)" if confident else "possible tattoo"))
+        return findings
+
+
+def make(options, policy) -> TattooDetector:
+    return TattooDetector()

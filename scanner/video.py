@@ -1,0 +1,704 @@
+"""Video and animated images: decode every frame, analyse a subset, carry findings to every frame, write outputs.
+
+One pass over the file. Every frame is decoded (a decode error anywhere makes the whole file an error: a file not
+fully seen is never "clear") and measured on a small grey copy (`tracking.estimate_motion`); `tracking.FrameSampler`
+picks the frames the detectors run on; `tracking.Tracker` turns their findings into tracks and gives every frame in
+between a box (fail closed). Frames wait in a buffer until the next analysed frame has settled their boxes, then
+go to the writers: the redacted H.264 copy (source pts kept, so frame count, rate and duration match; audio copied
+unless `strip_audio`; no metadata unless `keep_metadata`), the annotated H.264 copy, and the contact sheet of the
+worst analysed frames. Outputs are written to temporary files and renamed only when the whole file succeeded.
+"""
+from __future__ import annotations
+
+import heapq
+import time
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Optional, Protocol
+
+import cv2
+import numpy as np
+
+from . import geometry, media
+from .detectors.base import Frame
+from .findings import Finding, ScanResult, decide_verdict
+from .redact import annotate_image, redact_image
+from .tracking import (FrameSampler, Motion, SamplerParams, Tracker, TrackerParams, estimate_motion,
+                       track_finding)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .api import Scanner
+
+SMALL_WIDTH = 480  # motion is measured on a grey copy this wide
+ANALYSE_EVERY_S = 1.0  # while the picture changes, analyse at least this often (seconds)
+CONTACT_FRAMES = 6
+CONTACT_THUMB = 480
+# Audio codecs the MP4 container carries as they are; anything else is re-encoded to AAC.
+MP4_AUDIO = {"aac", "mp3", "opus", "alac", "ac3", "eac3", "flac"}
+SEVERITY_WEIGHT = {"high": 3, "medium": 2, "low": 1}
+
+
+class Progress(Protocol):
+    """What the CLI plugs into `Scanner.video_progress` to show frames/s and ETA."""
+
+    def start(self, name: str, total: Optional[int]) -> None: ...
+
+    def advance(self, frames: int) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+_progress_console = None  # set by the CLI: where the video progress bar goes
+
+
+def enable_progress(console) -> None:
+    """Show a per-frame progress bar (frames/s, ETA) on `console` for videos processed in this process."""
+    global _progress_console
+    _progress_console = console
+
+
+class RichProgress:
+    """A rich progress bar for one video. Stays silent if another live display (the batch bar) is active."""
+
+    def __init__(self, console) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("frames"), TextColumn("{task.fields[fps]}"), TextColumn("ETA"),
+                            TimeRemainingColumn(), console=console, transient=True)
+        self.task = None
+        self.live = False
+
+    def start(self, name: str, total: Optional[int]) -> None:
+        from rich.errors import LiveError
+
+        self.task = self.bar.add_task(name, total=total, fps="")
+        try:
+            self.bar.start()
+            self.live = True
+        except LiveError:
+            self.live = False
+
+    def advance(self, frames: int) -> None:
+        if self.live and self.task is not None:
+            speed = self.bar.tasks[0].speed
+            self.bar.update(self.task, advance=frames, fps=f"{speed:.1f} fr/s" if speed else "")
+
+    def stop(self) -> None:
+        if self.live:
+            self.bar.stop()
+            self.live = False
+
+
+def _default_progress() -> Optional[Progress]:
+    import multiprocessing
+
+    if _progress_console is None or multiprocessing.current_process().name != "MainProcess":
+        return None  # library use, or a batch worker (the parent shows files/s)
+    return RichProgress(_progress_console)
+
+
+@dataclass
+class Buffered:
+    index: int
+    time: float  # seconds from the first frame
+    rgb: np.ndarray
+    pts: Optional[int] = None  # in the source stream's time base, from the first frame
+    duration_ms: int = 0  # animated images
+
+
+class Sink(Protocol):
+    def write(self, item: Buffered, redacted: Optional[np.ndarray], annotated: np.ndarray) -> None: ...
+
+
+@dataclass
+class ContactSheet:
+    """The worst analysed frames (most serious findings), kept small, for `<name>.contact.jpg`."""
+
+    keep: int = CONTACT_FRAMES
+    heap: list = field(default_factory=list)  # (score, index, thumbnail, caption)
+
+    def offer(self, score: float, index: int, time_s: float, picture: np.ndarray) -> None:
+        if score <= 0:
+            return
+        if len(self.heap) >= self.keep and score <= self.heap[0][0]:
+            return
+        h, w = picture.shape[:2]
+        s = min(1.0, CONTACT_THUMB / max(h, w))
+        thumb = cv2.resize(picture, (max(1, int(w * s)), max(1, int(h * s))), interpolation=cv2.INTER_AREA)
+        item = (score, index, thumb, f"frame {index}  t={time_s:.2f}s")
+        if len(self.heap) >= self.keep:
+            heapq.heapreplace(self.heap, item)
+        else:
+            heapq.heappush(self.heap, item)
+
+    def render(self) -> Optional[np.ndarray]:
+        if not self.heap:
+            return None
+        items = sorted(self.heap, key=lambda x: x[1])  # in time order
+        cw = max(t.shape[1] for _, _, t, _ in items)
+        ch = max(t.shape[0] for _, _, t, _ in items) + 22
+        cols = min(3, len(items))
+        rows = (len(items) + cols - 1) // cols
+        sheet = np.full((rows * ch, cols * cw, 3), 255, np.uint8)
+        for k, (_, _, thumb, caption) in enumerate(items):
+            r, c = divmod(k, cols)
+            y, x = r * ch, c * cw
+            sheet[y + 22:y + 22 + thumb.shape[0], x:x + thumb.shape[1]] = thumb
+            cv2.putText(sheet, caption, (x + 4, y + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+        return sheet
+
+
+def frame_score(findings: list[Finding]) -> float:
+    return float(sum(SEVERITY_WEIGHT.get(f.severity, 3) for f in findings if f.action in ("redact", "flag")))
+
+
+def small_grey(rgb: np.ndarray) -> tuple[np.ndarray, float]:
+    """A small grey copy for motion measurement, and the factor from its pixels to full resolution."""
+    h, w = rgb.shape[:2]
+    s = min(1.0, SMALL_WIDTH / max(w, h))
+    g = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    if s < 1.0:
+        g = cv2.resize(g, (max(8, int(w * s)), max(8, int(h * s))), interpolation=cv2.INTER_AREA)
+    return g, w / g.shape[1]
+
+
+class Pipeline:
+    """Frames in (in order), analysed subset chosen, boxes settled, frames out to the sink (in order)."""
+
+    def __init__(self, scanner: "Scanner", result: ScanResult, width: int, height: int,
+                 sampler: FrameSampler, sink: Optional[Sink], redact: bool,
+                 analyse_all_changes: bool = False, lookback: Optional[int] = None):
+        self.scanner, self.result = scanner, result
+        # Frames stay open twice the analysis interval behind the newest analysed frame, so a new track can be
+        # extended back over text that took that long to slide into view (memory: that many frames).
+        self.tracker = Tracker(width, height, TrackerParams(lookback=lookback or max(2, 2 * sampler.p.max_gap)))
+        self.sampler = sampler
+        self.sink = sink
+        self.redact = redact
+        self.analyse_all_changes = analyse_all_changes  # animated images: every distinct frame is analysed
+        self.buffer: list[Buffered] = []
+        self.analysed: set[int] = set()
+        self.frame_findings: dict[int, list[Finding]] = {}
+        self.times: dict[int, float] = {}
+        self.prev_grey: Optional[np.ndarray] = None
+        self.last_analysed_rgb: Optional[np.ndarray] = None
+        self.contact = ContactSheet()
+        self.frames_in = 0
+
+    def push(self, item: Buffered) -> None:
+        grey, scale = small_grey(item.rgb)
+        small_affine = None
+        if self.prev_grey is not None and self.prev_grey.shape == grey.shape:
+            t = time.perf_counter()
+            m = estimate_motion(self.prev_grey, grey, scale)
+            self.result.timings["motion_s"] = self.result.timings.get("motion_s", 0.0) + time.perf_counter() - t
+            small_affine = m.affine.copy()
+            small_affine[:, 2] /= scale
+        else:
+            m = Motion.still()
+        if self.analyse_all_changes:
+            analyse = self.last_analysed_rgb is None or not np.array_equal(item.rgb, self.last_analysed_rgb)
+            cut = False
+        else:
+            d = self.sampler.decide(item.index, grey, self.prev_grey, small_affine)
+            analyse, cut = d.analyse, d.cut
+        m.cut = cut
+        if item.index > 0:
+            self.tracker.motion(item.index, m)
+        self.times[item.index] = item.time
+        self.buffer.append(item)
+        self.frames_in += 1
+        if cut and len(self.buffer) >= 2 and self.buffer[-2].index not in self.analysed:
+            self._analyse(self.buffer[-2], None)  # the last frame of the old scene
+        if analyse:
+            self._analyse(item, grey)
+        self.prev_grey = grey
+
+    def end(self) -> None:
+        """After the last frame: analyse it (nothing may appear after the last analysis unseen), flush."""
+        if not self.buffer:
+            raise media.MediaError("no video frames could be decoded")
+        last = self.buffer[-1]
+        if last.index not in self.analysed:
+            self._analyse(last, None)
+        self._emit(self.tracker.finish(last.index))
+
+    def _analyse(self, item: Buffered, grey: Optional[np.ndarray]) -> None:
+        findings = self.scanner.analyse(Frame(item.rgb, item.index, item.time), self.result.timings)
+        self.analysed.add(item.index)
+        self.frame_findings[item.index] = findings
+        self.last_analysed_rgb = item.rgb
+        if grey is None:
+            grey, _ = small_grey(item.rgb)
+        self.sampler.analysed(item.index, grey)
+        self._emit(self.tracker.observe(item.index, findings))
+
+    def _emit(self, frames: range) -> None:
+        if not len(frames):
+            return
+        done = set(frames)
+        keep: list[Buffered] = []
+        for item in self.buffer:
+            if item.index in done:
+                self._write(item)
+            else:
+                keep.append(item)
+        self.buffer = keep
+
+    def _write(self, item: Buffered) -> None:
+        here = [track_finding(tr, box) for tr, box in self.tracker.boxes_at(item.index)]
+        t = time.perf_counter()
+        redacted = redact_image(item.rgb, here, self.scanner.style) if self.redact else None
+        if item.index in self.analysed:
+            shown = annotate_image(item.rgb, here, redacted=redacted)
+            self.contact.offer(frame_score(here), item.index, item.time, shown)
+        if self.sink is not None:
+            annotated = annotate_image(item.rgb, here)
+            self.result.timings["redact_s"] = self.result.timings.get("redact_s", 0.0) + time.perf_counter() - t
+            self.sink.write(item, redacted, annotated)
+
+
+# ------------------------------------------------------------------------------------------------- video I/O
+
+
+def _open(path: Path):
+    import av
+
+    try:
+        if path.stat().st_size == 0:
+            raise media.MediaError("empty file (0 bytes)")
+        container = av.open(str(path), metadata_errors="ignore")
+    except media.MediaError:
+        raise
+    except OSError as e:
+        raise media.MediaError(f"cannot read video: {_reason(e)}") from None
+    except av.FFmpegError as e:
+        raise media.MediaError(f"not a readable video: {_reason(e)}") from None
+    if not container.streams.video:
+        container.close()
+        raise media.MediaError("no video stream in the file")
+    return container
+
+
+def _reason(e: Exception) -> str:
+    msg = getattr(e, "strerror", None) or str(e) or type(e).__name__
+    return msg.splitlines()[0]
+
+
+def _fps(stream) -> Optional[Fraction]:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate and float(rate) > 0:
+            return Fraction(rate)
+    return None
+
+
+def _duration_s(container, stream) -> Optional[float]:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / 1_000_000
+    return None
+
+
+def _is_location_key(key: str) -> bool:
+    k = key.lower()
+    return "location" in k or "gps" in k or "iso6709" in k
+
+
+def _has_location(meta: dict) -> bool:
+    return any(_is_location_key(k) for k in meta)
+
+
+_IDENTIFYING_TAGS = (("creation_time", "time", "video creation time", "medium"),
+                     ("date", "time", "video date", "medium"),
+                     ("artist", "owner", "video artist", "high"), ("author", "owner", "video author", "high"),
+                     ("comment", "text", "video comment", "medium"), ("description", "text", "video description",
+                                                                      "medium"),
+                     ("title", "text", "video title", "medium"))
+
+
+def metadata_findings_of(meta: dict, width: int, height: int) -> list[Finding]:
+    """Container tags that identify a place, a time or a person, as metadata findings (stripped from outputs)."""
+    from .metadata import MetadataItem, to_findings
+
+    items = []
+    for key, value in meta.items():
+        k = key.lower()
+        if _is_location_key(k):
+            items.append(MetadataItem("gps", f"video location tag ({key})", "high", "container", str(value)))
+            continue
+        for tag, what, label, severity in _IDENTIFYING_TAGS:
+            if k == tag or k.endswith("." + tag):
+                items.append(MetadataItem(what, label, severity, "container", str(value)))
+                break
+    return to_findings(items, width, height)
+
+
+def kept_metadata(meta: dict) -> dict:
+    """What --keep-metadata copies: container tags except location (as for photos: nobody needs the place)."""
+    return {k: v for k, v in meta.items() if not _is_location_key(k)}
+
+
+class VideoWriter:
+    """One H.264 MP4 output: frames keep their source timestamps; audio packets are copied (or re-encoded)."""
+
+    def __init__(self, path: Path, width: int, height: int, src_video, src_audio, preset: str, crf: int,
+                 metadata: Optional[dict]):
+        import av
+
+        self.av = av
+        self.out = av.open(str(path), "w", format="mp4")
+        if metadata:
+            self.out.metadata.update(metadata)
+        rate = _fps(src_video) or Fraction(30)
+        self.v = self.out.add_stream("libx264", rate=rate)
+        # yuv420p wants even sizes: pad odd ones with one black row/column (never crop a pixel away).
+        self.w, self.h = width + (width & 1), height + (height & 1)
+        self.v.width, self.v.height = self.w, self.h
+        self.v.pix_fmt = "yuv420p"
+        # Frames carry the source's timestamps in the source's time base; the muxer may pick its own for the stream.
+        self.src_tb = src_video.time_base or Fraction(1, int(rate * 1000))
+        self.v.time_base = self.src_tb
+        self.v.codec_context.time_base = self.src_tb
+        self.v.options = {"preset": preset, "crf": str(crf)}
+        self.tick = 1 / float(rate)
+        self.a = None
+        self.a_copy = False
+        if src_audio is not None:
+            if src_audio.codec_context.name in MP4_AUDIO:
+                self.a = self.out.add_stream_from_template(src_audio)
+                self.a_copy = True
+            else:
+                self.a = self.out.add_stream("aac", rate=src_audio.codec_context.sample_rate or 48000)
+        self._last_pts = -1
+
+    def write(self, rgb: np.ndarray, pts: Optional[int], index: int) -> None:
+        if rgb.shape[1] != self.w or rgb.shape[0] != self.h:
+            rgb = cv2.copyMakeBorder(rgb, 0, self.h - rgb.shape[0], 0, self.w - rgb.shape[1], cv2.BORDER_CONSTANT,
+                                     value=(0, 0, 0))
+        frame = self.av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        if pts is None:
+            pts = int(round(index * self.tick / float(self.src_tb)))
+        pts = max(pts, self._last_pts + 1)  # strictly increasing, whatever the source did
+        self._last_pts = pts
+        frame.pts, frame.time_base = pts, self.src_tb
+        for p in self.v.encode(frame):
+            self.out.mux(p)
+
+    def audio_packet(self, packet) -> None:
+        if self.a is None:
+            return
+        if self.a_copy:
+            if packet.dts is None:
+                return
+            packet.stream = self.a
+            self.out.mux(packet)
+        else:
+            for fr in packet.decode():
+                fr.pts = None
+                for p in self.a.encode(fr):
+                    self.out.mux(p)
+
+    def close(self) -> None:
+        for p in self.v.encode():
+            self.out.mux(p)
+        if self.a is not None and not self.a_copy:
+            for p in self.a.encode():
+                self.out.mux(p)
+        self.out.close()
+
+
+class VideoSink:
+    def __init__(self, redacted: Optional[VideoWriter], annotated: VideoWriter):
+        self.redacted, self.annotated = redacted, annotated
+
+    def write(self, item: Buffered, redacted: Optional[np.ndarray], annotated: np.ndarray) -> None:
+        if self.redacted is not None and redacted is not None:
+            self.redacted.write(redacted, item.pts, item.index)
+        self.annotated.write(annotated, item.pts, item.index)
+
+    def audio_packet(self, packet) -> None:
+        if self.redacted is not None:
+            self.redacted.audio_packet(packet)
+
+
+def sampler_for(fps: float) -> FrameSampler:
+    return FrameSampler(SamplerParams(max_gap=max(1, int(round(fps * ANALYSE_EVERY_S)))))
+
+
+def process_video(scanner: "Scanner", path: Path, out_dir: Optional[Path], rel: Path, redact: bool,
+                  result: ScanResult) -> None:
+    """Scan (and redact) one video file into `result`; raises media.MediaError for unreadable/partial input."""
+    import av
+
+    t_start = time.perf_counter()
+    source = result.source
+    container = _open(path)
+    progress: Optional[Progress] = getattr(scanner, "video_progress", None) or _default_progress()
+    try:
+        vs = container.streams.video[0]
+        vs.thread_type = "AUTO"
+        audio = container.streams.audio[0] if container.streams.audio else None
+        fps = _fps(vs)
+        declared_frames = int(vs.frames or 0)
+        duration = _duration_s(container, vs)
+        source.kind = "video"
+        source.fps = round(float(fps), 3) if fps else None
+        meta = dict(container.metadata or {})
+        keep_audio = audio is not None and not getattr(scanner.options, "strip_audio", False)
+        if audio is not None:
+            result.warnings.append("audio track present and not scanned"
+                                   + ("" if keep_audio or not redact else "; dropped from the redacted copy"))
+        total = declared_frames or (int(round(duration * float(fps))) if duration and fps else None)
+        if progress is not None:
+            progress.start(path.name, total)
+        outputs: dict[str, str] = {}
+        with ExitStack() as stack:
+            pipeline: Optional[Pipeline] = None
+            sink: Optional[VideoSink] = None
+            first_pts: Optional[int] = None
+            first_time: Optional[float] = None
+            index = 0
+            last_time = 0.0
+            early_audio: list = []
+            streams = [vs] + ([audio] if audio is not None else [])
+            # FFmpeg conceals damaged pictures silently (grey or smeared blocks) and only logs it: listen for the
+            # decoder's error lines, so a damaged file becomes an error instead of a clean-looking scan.
+            decoder_log = stack.enter_context(_decoder_errors())
+            try:
+                for packet in container.demux(*streams):
+                    if packet.stream.type == "audio":
+                        if keep_audio and out_dir is not None:
+                            if sink is None:
+                                early_audio.append(packet)  # before the first picture: writers not open yet
+                            else:
+                                sink.audio_packet(packet)
+                        continue
+                    for frame in packet.decode():
+                        if frame.is_corrupt:
+                            raise media.MediaError(f"corrupt video frame {index}: the file is damaged")
+                        rgb = frame.to_ndarray(format="rgb24")
+                        rot = int(frame.rotation or 0) % 360
+                        if rot:
+                            rgb = np.ascontiguousarray(np.rot90(rgb, rot // 90))
+                        if first_time is None:
+                            # Source timestamps are kept (audio is copied with its own), shifted only if negative.
+                            first_pts, first_time = min(0, frame.pts or 0), (frame.time or 0.0)
+                        t = (frame.time - first_time) if frame.time is not None else index / float(fps or 30)
+                        pts = (frame.pts - first_pts) if (frame.pts is not None and first_pts is not None) else None
+                        if pipeline is None:
+                            source.height, source.width = rgb.shape[:2]
+                            if out_dir is not None:
+                                sink = _open_sink(stack, out_dir, rel, redact, source.width, source.height, vs,
+                                                  audio if keep_audio else None,
+                                                  kept_metadata(meta) if scanner.options.keep_metadata else None,
+                                                  outputs)
+                                for early in early_audio:
+                                    sink.audio_packet(early)
+                                early_audio.clear()
+                            pipeline = Pipeline(scanner, result, source.width, source.height,
+                                                sampler_for(float(fps or 30)), sink, redact)
+                        elif rgb.shape[:2] != (source.height, source.width):
+                            raise media.MediaError(f"frame {index} changes size mid-video "
+                                                   f"({rgb.shape[1]}x{rgb.shape[0]}): not supported")
+                        pipeline.push(Buffered(index, t, rgb, pts))
+                        last_time = t
+                        index += 1
+                        if progress is not None:
+                            progress.advance(1)
+            except av.FFmpegError as e:
+                raise media.MediaError(f"decode error at frame {index}: {_reason(e)}") from None
+            if pipeline is None:
+                raise media.MediaError("no video frames could be decoded")
+            damage = [m for lvl, name, m in decoder_log if name == vs.codec_context.name and lvl <= 16]
+            if damage:
+                raise media.MediaError(f"damaged video: the decoder reported {len(damage)} error(s), first: "
+                                       f"{damage[0].strip()}")
+            _check_complete(index, declared_frames, last_time, duration, fps)
+            pipeline.end()
+            source.frames = index
+            step = 1 / float(fps) if fps else 0.0
+            source.duration = round(duration if duration else last_time + step, 3)
+            findings = pipeline.tracker.findings(lambda i: pipeline.times.get(i, 0.0))
+            meta_findings = scanner.policy.apply(metadata_findings_of(meta, source.width, source.height))
+            for k, f in enumerate(meta_findings, len(findings) + 1):
+                f.id = f"f{k}"
+            result.findings = findings + meta_findings
+            result.timings["analysed_frames"] = float(len(pipeline.analysed))
+            if sink is not None:
+                for w in (sink.redacted, sink.annotated):
+                    if w is not None:
+                        w.close()
+            # Leaving the ExitStack renames the finished temp files into place (only now: all frames made it).
+        result.outputs.update(outputs)
+        if out_dir is not None:
+            sheet = pipeline.contact.render()
+            if sheet is not None:
+                p = _output_path(out_dir, rel, ".contact.jpg")
+                media.save_image(sheet, p)
+                result.outputs["contact_sheet"] = str(p)
+        result.verdict = decide_verdict(result.findings, fully_scanned=True)
+        if out_dir is not None:
+            result.output_sha256 = {k: media.sha256_file(Path(v)) for k, v in result.outputs.items()}
+    finally:
+        container.close()
+        if progress is not None:
+            progress.stop()
+        result.timings["video_s"] = time.perf_counter() - t_start
+
+
+@contextmanager
+def _decoder_errors():
+    """FFmpeg's error-level log lines (from every thread) while the block runs: [(level, name, message)]."""
+    import av.logging
+
+    previous = av.logging.get_level()
+    av.logging.set_level(av.logging.ERROR)
+    try:
+        with av.logging.Capture(local=False) as lines:
+            yield lines
+    finally:
+        av.logging.set_level(previous)
+
+
+def _check_complete(decoded: int, declared: int, last_time: float, duration: Optional[float],
+                    fps: Optional[Fraction]) -> None:
+    """A file that ends early (truncated download, damaged tail) is an error, never a short 'clear'."""
+    if declared and decoded < declared:
+        raise media.MediaError(f"only {decoded} of {declared} video frames could be decoded: the file is "
+                               f"truncated or damaged")
+    if duration and fps:
+        step = 1 / float(fps)
+        if last_time + step < duration - max(0.5, 0.05 * duration):
+            raise media.MediaError(f"video stops at {last_time + step:.2f}s of {duration:.2f}s: the file is "
+                                   f"truncated or damaged")
+
+
+def _output_path(out_dir: Path, rel: Path, suffix: str) -> Path:
+    from .api import output_path
+
+    return output_path(out_dir, rel, suffix)
+
+
+def _open_sink(stack: ExitStack, out_dir: Path, rel: Path, redact: bool, width: int, height: int, vs, audio,
+               metadata: Optional[dict], outputs: dict) -> VideoSink:
+    """Writers on temporary files; the ExitStack renames them into place only when the whole file succeeded
+    (and deletes them otherwise: no finished-looking output from a failed run). Only the redacted copy carries the
+    audio: the annotated copy is for checking boxes."""
+    redacted_w = None
+    if redact:
+        final = _output_path(out_dir, rel, ".redacted.mp4")
+        tmp = stack.enter_context(media.atomic_path(final))
+        redacted_w = VideoWriter(tmp, width, height, vs, audio, "veryfast", 20, metadata)
+        stack.callback(_close_quietly, redacted_w)
+        outputs["redacted"] = str(final)
+    final = _output_path(out_dir, rel, ".annotated.mp4")
+    tmp = stack.enter_context(media.atomic_path(final))
+    # Not for publishing: a faster preset is plenty.
+    annotated_w = VideoWriter(tmp, width, height, vs, None, "ultrafast", 26, None)
+    stack.callback(_close_quietly, annotated_w)
+    outputs["annotated"] = str(final)
+    return VideoSink(redacted_w, annotated_w)
+
+
+def _close_quietly(w: VideoWriter) -> None:
+    try:
+        w.out.close()
+    except Exception:
+        pass
+
+
+# ------------------------------------------------------------------------------------------ animated images
+
+
+class AnimationSink:
+    """Collects frames of an animated GIF/WebP; written whole at the end (they are small)."""
+
+    def __init__(self) -> None:
+        self.redacted: list[np.ndarray] = []
+        self.annotated: list[np.ndarray] = []
+        self.durations: list[int] = []
+
+    def write(self, item: Buffered, redacted: Optional[np.ndarray], annotated: np.ndarray) -> None:
+        if redacted is not None:
+            self.redacted.append(redacted)
+        self.annotated.append(annotated)
+        self.durations.append(item.duration_ms)
+
+
+def _save_animation(frames: list[np.ndarray], durations: list[int], loop: int, final: Path) -> None:
+    from PIL import Image
+
+    fmt = "WEBP" if final.suffix.lower() == ".webp" else "GIF"
+    imgs = [Image.fromarray(f, "RGB") for f in frames]
+    with media.atomic_path(final) as tmp:
+        kwargs = {"lossless": False, "quality": 90} if fmt == "WEBP" else {"optimize": False, "disposal": 1}
+        imgs[0].save(tmp, format=fmt, save_all=True, append_images=imgs[1:], duration=durations, loop=loop,
+                     **kwargs)
+
+
+def iter_animation(path: Path):
+    """(rgb, duration_ms) for every frame of an animated GIF/WebP, composed as a viewer shows it."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            n = getattr(img, "n_frames", 1) or 1
+            for i in range(n):
+                img.seek(i)
+                yield media._to_rgb(img), int(img.info.get("duration") or 100), n, int(img.info.get("loop", 0) or 0)
+    except UnidentifiedImageError:
+        raise media.MediaError("not a readable image (unknown or corrupt format)") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise media.MediaError(f"cannot decode animation frame: {msg}") from None
+
+
+def process_animation(scanner: "Scanner", path: Path, out_dir: Optional[Path], rel: Path, redact: bool,
+                      result: ScanResult) -> None:
+    """An animated GIF/WebP: every distinct frame analysed (identical repeats are proven unchanged), boxes
+    carried as for video, animated annotated/redacted outputs with the source's frame durations."""
+    t_start = time.perf_counter()
+    source = result.source
+    sink = AnimationSink() if out_dir is not None else None
+    pipeline: Optional[Pipeline] = None
+    t = 0.0
+    loop = 0
+    count = 0
+    for index, (rgb, dur, n, loop) in enumerate(iter_animation(path)):
+        if pipeline is None:
+            source.kind, source.height, source.width = "image", rgb.shape[0], rgb.shape[1]
+            pipeline = Pipeline(scanner, result, source.width, source.height, FrameSampler(SamplerParams(max_gap=1)),
+                                sink, redact, analyse_all_changes=True, lookback=max(2, n))
+        elif rgb.shape[:2] != (source.height, source.width):
+            raise media.MediaError(f"animation frame {index} has a different size")
+        pipeline.push(Buffered(index, t, rgb, None, dur))
+        t += dur / 1000.0
+        count += 1
+    if pipeline is None:
+        raise media.MediaError("no frames could be decoded")
+    pipeline.end()
+    source.frames = count
+    source.duration = round(t, 3)
+    result.findings = pipeline.tracker.findings(lambda i: pipeline.times.get(i, 0.0))
+    result.timings["analysed_frames"] = float(len(pipeline.analysed))
+    if sink is not None:
+        ext = path.suffix.lower()
+        if redact:
+            p = _output_path(out_dir, rel, f".redacted{ext}")
+            _save_animation(sink.redacted, sink.durations, loop, p)
+            result.outputs["redacted"] = str(p)
+        p = _output_path(out_dir, rel, f".annotated{ext}")
+        _save_animation(sink.annotated, sink.durations, loop, p)
+        result.outputs["annotated"] = str(p)
+        sheet = pipeline.contact.render()
+        if sheet is not None:
+            p = _output_path(out_dir, rel, ".contact.jpg")
+            media.save_image(sheet, p)
+            result.outputs["contact_sheet"] = str(p)
+        result.output_sha256 = {k: media.sha256_file(Path(v)) for k, v in result.outputs.items()}
+    result.verdict = decide_verdict(result.findings, fully_scanned=True)
+    result.timings["animation_s"] = time.perf_counter() - t_start
