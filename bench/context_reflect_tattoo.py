@@ -229,6 +229,15 @@ def reflection_scene(i: int, rng: random.Random, w: int = 1920, h: int = 1080) -
     sh, sw = sign.shape[:2]
     img[sy:sy + sh, sx:sx + sw] = sign
     truths.append(Truth("negative", (sx, sy, sx + sw, sy + sh), "signage"))
+    # Faint straight text behind or on the glass (a name on a poster seen through it): straight, so never ours.
+    if i % 2 == 0:
+        faint = text_patch([f"Dr. {rng.choice(GIVEN).title()} {rng.choice(SURNAMES).title()}", rng.choice(NON_PHI)],
+                           rng.randint(22, 32), rng, True, rng.randint(0, 5))
+        fh, fw = faint.shape[:2]
+        fx, fy = rng.randint(40, 500), rng.randint(330, 440)
+        region = img[fy:fy + fh, fx:fx + fw].astype(np.float32)
+        img[fy:fy + fh, fx:fx + fw] = np.clip(region * 0.8 + faint * 0.2, 0, 255).astype(np.uint8)
+        truths.append(Truth("negative", (fx, fy, fx + fw, fy + fh), "faint straight text"))
     # A plain mirror (bright, graded, no text).
     mx, my = rng.randint(40, 400), rng.randint(500, 650)
     mw, mh = 260, 300
@@ -243,6 +252,22 @@ def reflection_scene(i: int, rng: random.Random, w: int = 1920, h: int = 1080) -
     img[cy:cy + ch, cx:cx + cw] = patt
     truths.append(Truth("negative", (cx, cy, cx + cw, cy + ch), label))
     return Scene(f"reflect_{i:02d}", img, truths)
+
+
+def busy_screen_scene(rng: random.Random, w: int = 1920, h: int = 1080) -> Scene:
+    """A straight EHR screen filling the frame (36 lines, all PHI, none mirrored): the worst case for time, and a
+    hard negative (every line is a candidate; none may be called a reflection)."""
+    img = wall(w, h, rng)
+    rows = []
+    for _ in range(36):
+        rows.append(f"{rng.randint(1, 40)}{rng.choice('AB')}  {rng.choice(SURNAMES)}, {rng.choice(GIVEN)}  "
+                    f"MRN {rng.randint(10**6, 10**8 - 1)}  DOB {rng.randint(1, 12):02d}/{rng.randint(1, 28):02d}/"
+                    f"{rng.randint(1930, 2010)}")
+    patch = text_patch(rows, 16, rng, True, 0)
+    ph, pw = patch.shape[:2]
+    x, y = (w - pw) // 2, max(0, (h - ph) // 2)
+    img[y:y + ph, x:x + pw] = patch[:h - y]
+    return Scene("reflect_busy", img, [Truth("negative", (x, y, x + pw, min(h, y + ph)), "busy straight screen")])
 
 
 # ------------------------------------------------------------------------------------------------ tattoos
@@ -504,7 +529,7 @@ def run(kind: str, n: int, seed: int, save: Optional[Path]) -> dict:
         from scanner.detectors.reflections import ReflectionDetector
 
         det = ReflectionDetector()
-        scenes = [reflection_scene(i, rng) for i in range(n)]
+        scenes = [reflection_scene(i, rng) for i in range(n)] + [busy_screen_scene(rng)]
     else:
         from scanner.detectors.tattoos import TattooDetector
 

@@ -425,8 +425,13 @@ def composite_face(rng: random.Random, canvas: np.ndarray, face_h: int, avoid: l
     angle = rng.uniform(-25, 25) if rng.random() < 0.4 else 0.0
     m = cv2.getRotationMatrix2D((hw / 2, hh / 2), angle, 1.0)
     img = cv2.warpAffine(img, m, (hw, hh), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0, 0))
-    corners = np.array([[face[0], face[1], 1], [face[2], face[1], 1], [face[2], face[3], 1], [face[0], face[3], 1]])
-    face_box = geometry.from_points(corners @ m.T)
+    # A face is an ellipse, not its box: the turned face's ground truth is the box around the turned ellipse
+    # (turning the box itself would add corners of hair and background that no face detector should be asked for).
+    a, b = (face[2] - face[0]) / 2, (face[3] - face[1]) / 2
+    cx, cy = m @ [(face[0] + face[2]) / 2, (face[1] + face[3]) / 2, 1]
+    t = np.deg2rad(angle)
+    ex, ey = np.hypot(a * np.cos(t), b * np.sin(t)), np.hypot(a * np.sin(t), b * np.cos(t))
+    face_box = geometry.from_points([(cx - ex, cy - ey), (cx + ex, cy + ey)])
     if hw >= W or hh >= H:
         return None
     for _ in range(30):
@@ -472,8 +477,8 @@ def make_scene(kind: str, seed: int, size: tuple[int, int], name: str = "", face
     canvas = background(rng, W, H)
     regions: list[Region] = []
     avoid: list[Box] = []
-    # Text size: far background in a 12 MP photo (~18-26 px), desk-to-room distance otherwise.
-    fs = rng.randint(18, 26) if big else rng.randint(16, 32)
+    # Font size: far background in a 12 MP photo (16-26 px: lines 13-28 px high), desk-to-room distance otherwise.
+    fs = rng.randint(16, 26) if big else rng.randint(16, 32)
     panel = make_panel(kind, rng, fs) if kind != "face" else (
         panel_signage(rng, fs) if rng.random() < 0.5 else None)
     if panel is not None:

@@ -164,8 +164,10 @@ def timing_summary(scenes: Sequence[SceneScore]) -> dict:
     out = {}
     for label, group in sorted(by_size.items(), key=lambda kv: kv[1][0].width * kv[1][0].height):
         totals = [s.timings.get("total_s", 0.0) for s in group]
-        stages = sorted({k for s in group for k in s.timings if k != "total_s"})
+        stages = sorted({k for s in group for k in s.timings if k not in ("total_s", "cpu_s")})
+        cpu = [s.timings["cpu_s"] for s in group if "cpu_s" in s.timings]
         out[label] = {"n": len(group), "median_s": percentile(totals, 50), "p90_s": percentile(totals, 90),
+                      "cpu_median_s": percentile(cpu, 50),
                       "stage_mean_s": {k: round(float(np.mean([s.timings.get(k, 0.0) for s in group])), 3)
                                        for k in stages}}
     return out

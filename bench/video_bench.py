@@ -400,12 +400,15 @@ def speed(scanner, seconds: int, work: Path) -> dict:
     t = time.perf_counter()
     truth = write_scene(scene, src, preset="ultrafast")
     gen = time.perf_counter() - t
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     result = scanner.process(src, work / "out", redact=True)
-    wall = time.perf_counter() - t
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
     doc = json.loads(Path(result.outputs["findings"]).read_text())
     s = score(scene, truth, src, work / "out", doc, ocr_every=30)
+    tm = result.timings
+    rest = tm.get("video_s", 0) - sum(tm.get(k, 0) for k in ("text_s", "faces_s", "motion_s", "redact_s"))
     return {"seconds_of_video": seconds, "wall_s": round(wall, 1), "s_per_video_s": round(wall / seconds, 2),
+            "cpu_s_all_threads": round(cpu, 1), "decode_encode_other_s": round(rest, 1),
             "generate_s": round(gen, 1), "verdict": result.verdict, "analysed_frames": s.analysed or
             int(result.timings.get("analysed_frames", 0)),
             "timings": {k: round(v, 1) for k, v in result.timings.items()},
@@ -417,6 +420,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--quick", action="store_true", help="leak scenarios only (no 1080p speed clip)")
     ap.add_argument("--speed-seconds", type=int, default=30)
     ap.add_argument("--only", help="comma-separated scene names")
+    ap.add_argument("--speed-only", action="store_true", help="only the 1080p speed clip")
     ap.add_argument("--keep", help="write clips and outputs here instead of a temporary folder")
     args = ap.parse_args(argv)
 
@@ -435,7 +439,7 @@ def main(argv: Optional[list[str]] = None) -> int:
           f"{'geom':>5} {'read':>5} {'plays':>5} {'secs':>6}")
     for make in SCENES:
         scene = make()
-        if only and scene.name not in only:
+        if (only and scene.name not in only) or args.speed_only:
             continue
         s, _tim = run_scene(scanner, scene, work)
         rows.append(s)
@@ -444,8 +448,11 @@ def main(argv: Optional[list[str]] = None) -> int:
               + ("  " + "; ".join(s.notes) if s.notes else ""), flush=True)
     total = sum(len(s.leaked_frames) for s in rows)
     print(f"TOTAL leaked frames: {total} of {sum(s.frames for s in rows)}")
-    if not args.quick and not only:
+    if args.speed_only or (not args.quick and not only):
+        load0 = os.getloadavg()[0]
         sp = speed(scanner, args.speed_seconds, work)
+        sp["load_avg_1m_before_after"] = [round(load0, 1), round(os.getloadavg()[0], 1)]
+        sp["cpu_count"] = os.cpu_count()
         print("SPEED", json.dumps(sp))
     print(f"(clips and outputs in {work})")
     return 1 if total else 0

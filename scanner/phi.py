@@ -357,7 +357,7 @@ _IP_RE = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:2
                     r"(?![\d.])")
 _IPV6_RE = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])")
 _AGE_RE = re.compile(r"(?<![\d.])(?P<n>\d{2,3})\s?(?:-\s?)?(?:y/o|y\.o\.?|yo|yrs?\.?\s*old|years?[\s\-]*old|yrs?\.?"
-                     r"|years?|year-old|y(?=\s?[MF]\b))(?![a-z])", re.I)
+                     r"|years?|year-old|y(?=\s?(?:[MF]\b|[)/,]|$)))(?![a-z])", re.I)
 _AGE_SEX_RE = re.compile(r"(?<![\d.])(?P<n>\d{2,3})\s?(?P<sex>[MF])(?![\w.])")  # "94 F" on a board
 _STREET_TYPES = (r"street|st|avenue|ave|road|rd|boulevard|blvd|drive|dr|lane|ln|court|way|place|pl|parkway|pkwy"
                  r"|highway|hwy|circle|cir|terrace|ter|trail|trl|square|sq|route|rte|pike")
@@ -459,7 +459,7 @@ _LABELS: tuple[_Label, ...] = (
     _Label("email", "email", r"e-?mail(?:\s*address)?"),
     _Label("address", "address", r"home\s+address|address|addr\.?"),
     _Label("zip", "zip", r"zip(?:\s*code)?|postal\s*code"),
-    _Label("age", "age", r"age"),
+    _Label("age", "age", r"age\s*/\s*(?:sex|gender)|age"),
     _Label("date", "date", r"admi(?:ssion|t(?:ted)?)(?:\s+date)?|adm\.?|discharge(?:d)?(?:\s+date)?|d/c(?:\s+date)?"
                            r"|dos|date\s+of\s+service|visit\s+date|surgery\s+date|procedure\s+date|appt\.?"
                            r"|appointment|expected\s+discharge|edd|deceased|date"),

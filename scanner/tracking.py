@@ -181,6 +181,9 @@ def _propagate(box, affine: np.ndarray, src: np.ndarray, dst: np.ndarray, w: int
             # boxes) per frame.
             cap = np.full(2, float(max(bw, bh, 32)))
             lo, hi = np.maximum(lo, -cap), np.minimum(hi, cap)
+            # A quarter of the motion again as margin: a moving edge blurs, and LK under-reads fast motion.
+            slack = 0.25 * np.maximum(np.abs(lo), np.abs(hi))
+            lo, hi = lo - slack, hi + slack
     # Each side moves with the part of the box that went furthest its way: a box on a still background with a
     # moving patch in it (a face, a monitor sliding in) grows towards the patch's motion instead of staying put.
     nx0, ny0 = nx0 + lo[0] - min_margin, ny0 + lo[1] - min_margin
@@ -338,7 +341,7 @@ class Tracker:
                 continue
             used_d.add(di)
             used_t.add(tr.id)
-            self._continue(tr, a, index, findings[di])
+            self._continue(tr, a, index, findings[di], predicted[tr.id])
         # 3. tracks not seen: grace (carried box) or end (covered up to index-1 already).
         for tr in alive:
             if tr.id in used_t:
@@ -416,18 +419,23 @@ class Tracker:
             if sliding and t in self.analysed and not touches_edge(cur, self.w, self.h):
                 return
 
-    def _continue(self, tr: Track, a: Optional[int], b: int, f: Finding) -> None:
+    def _continue(self, tr: Track, a: Optional[int], b: int, f: Finding, predicted=None) -> None:
         """A track seen again at b: add the interpolated boxes and the backward propagation to the gap."""
+        box = f.box
+        if predicted is not None and touches_edge(box, self.w, self.h):
+            # Half out of the picture, a detector reports only the half it sees (a face cut at the chin line, a
+            # word cut at the edge): keep the extent carried from when it was wholly in view.
+            box = outward(geometry.union([box, outward(predicted)]))
         if a is not None and tr.last_box is not None and tr.last_index == a:
             n = b - a
             for t in range(a + 1, b):
-                tr.cover(t, lerp_box(tr.last_box, f.box, (t - a) / n))
-            self._extend_backward(tr, f.box, b, stop=a)
+                tr.cover(t, lerp_box(tr.last_box, box, (t - a) / n))
+            self._extend_backward(tr, box, b, stop=a)
         tr.observed[b] = f.box
-        tr.cover(b, f.box)
+        tr.cover(b, box)
         tr.absorb(f)
         tr.misses = 0
-        tr.last_index, tr.last_box = b, f.box
+        tr.last_index, tr.last_box = b, box
 
     # -- output
     def boxes_at(self, index: int) -> list[tuple[Track, Box]]:

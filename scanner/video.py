@@ -33,7 +33,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SMALL_WIDTH = 480  # motion is measured on a grey copy this wide
 ANALYSE_EVERY_S = 1.0  # while the picture changes, analyse at least this often (seconds)
+BUFFER_BYTES = 640 * 1024 * 1024  # frames held open for backward extension: at most this much memory
 CONTACT_FRAMES = 6
+ANNOTATED_MAX_SIDE = 1280  # the annotated copy is for checking boxes: 720p is plenty, and 2.25x less to encode
 CONTACT_THUMB = 480
 # Audio codecs the MP4 container carries as they are; anything else is re-encoded to AAC.
 MP4_AUDIO = {"aac", "mp3", "opus", "alac", "ac3", "eac3", "flac"}
@@ -174,7 +176,10 @@ class Pipeline:
         self.scanner, self.result = scanner, result
         # Frames stay open twice the analysis interval behind the newest analysed frame, so a new track can be
         # extended back over text that took that long to slide into view (memory: that many frames).
-        self.tracker = Tracker(width, height, TrackerParams(lookback=lookback or max(2, 2 * sampler.p.max_gap)))
+        if lookback is None:
+            frame_bytes = width * height * 3
+            lookback = max(2, min(2 * sampler.p.max_gap, BUFFER_BYTES // frame_bytes))
+        self.tracker = Tracker(width, height, TrackerParams(lookback=lookback))
         self.sampler = sampler
         self.sink = sink
         self.redact = redact
@@ -346,8 +351,14 @@ class VideoWriter:
     """One H.264 MP4 output: frames keep their source timestamps; audio packets are copied (or re-encoded)."""
 
     def __init__(self, path: Path, width: int, height: int, src_video, src_audio, preset: str, crf: int,
-                 metadata: Optional[dict]):
+                 metadata: Optional[dict], max_side: Optional[int] = None):
         import av
+
+        self.resize_to: Optional[tuple[int, int]] = None
+        if max_side and max(width, height) > max_side:
+            k = max_side / max(width, height)
+            width, height = max(2, int(width * k) // 2 * 2), max(2, int(height * k) // 2 * 2)
+            self.resize_to = (width, height)
 
         self.av = av
         self.out = av.open(str(path), "w", format="mp4")
@@ -376,6 +387,8 @@ class VideoWriter:
         self._last_pts = -1
 
     def write(self, rgb: np.ndarray, pts: Optional[int], index: int) -> None:
+        if self.resize_to is not None:
+            rgb = cv2.resize(rgb, self.resize_to, interpolation=cv2.INTER_AREA)
         if rgb.shape[1] != self.w or rgb.shape[0] != self.h:
             rgb = cv2.copyMakeBorder(rgb, 0, self.h - rgb.shape[0], 0, self.w - rgb.shape[1], cv2.BORDER_CONSTANT,
                                      value=(0, 0, 0))
@@ -598,7 +611,7 @@ def _open_sink(stack: ExitStack, out_dir: Path, rel: Path, redact: bool, width: 
     final = _output_path(out_dir, rel, ".annotated.mp4")
     tmp = stack.enter_context(media.atomic_path(final))
     # Not for publishing: a faster preset is plenty.
-    annotated_w = VideoWriter(tmp, width, height, vs, None, "ultrafast", 26, None)
+    annotated_w = VideoWriter(tmp, width, height, vs, None, "ultrafast", 26, None, max_side=ANNOTATED_MAX_SIDE)
     stack.callback(_close_quietly, annotated_w)
     outputs["annotated"] = str(final)
     return VideoSink(redacted_w, annotated_w)

@@ -31,7 +31,9 @@ from scanner.findings_reader import load_findings
 
 ROOT = Path(__file__).resolve().parents[1]
 SCANNER_BIN = ROOT / ".venv" / "bin" / "scanner"
-IO_ONLY = ("text", "faces")  # detectors skipped where the case is about reading/writing files
+from scanner.detectors import REGISTRY
+
+IO_ONLY = tuple(name for name, _ in REGISTRY)  # every detector skipped where the case is about reading/writing
 HAVE_PHI = importlib.util.find_spec("scanner.phi") is not None
 HAVE_VIDEO = importlib.util.find_spec("scanner.video") is not None
 needs_phi = pytest.mark.xfail(condition=not HAVE_PHI, strict=True,
@@ -214,10 +216,8 @@ def test_read_only_output_folder_cli(tmp_path):
     ro.mkdir()
     ro.chmod(0o555)
     try:
-        p = subprocess.run(_drop_root_override() + [str(SCANNER_BIN), "redact", str(img), "--out", str(ro),
-                                                    "--workers", "1"],
-                           capture_output=True, text=True, timeout=240, cwd=tmp_path,
-                           env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+        p = run_cli(["redact", str(img), "--out", str(ro), "--workers", "1"], timeout=240,
+                    prefix=_drop_root_override(), cwd=tmp_path)
     finally:
         ro.chmod(0o755)
     assert p.returncode == 2, (p.stdout, p.stderr)
@@ -252,6 +252,7 @@ def test_output_folder_inside_input_folder_is_not_rescanned(tmp_path):
 
 
 # ------------------------------------------------------------------------------- the corpus via the CLI
+CLI_OK_CASES = ("png-named.jpg", "gray16.png", "path:Müller – 病棟 ©.png", "rotated.mp4")
 MEMORY_CAP = 8 << 30  # address space for CLI subprocesses: a decoder or model blow-up fails the test, not the machine
 
 
@@ -271,17 +272,19 @@ def test_cli_corpus_one_line_errors_no_traceback(corpus, tmp_path):
     """The whole corpus through `scanner scan` with the real models (the 20000x20 strip once made RapidOCR ask for
     6 GiB: the memory cap turns such a regression into a failure)."""
     root, cases = corpus
+    # Every error case (cheap: refused before any model runs) and a few hard "ok" ones; the API test above runs
+    # every case, the full corpus with the real models takes minutes (each tiny image is OCR'd at 736 px twice).
+    cases = [c for c in cases if c.expect == "error" or c.name in CLI_OK_CASES]
     before = tree_hashes(root)
     out = tmp_path / "out"
-    res = run_cli(["scan", str(root / "image"), str(root / "path"), str(root / "video"), "--out", str(out),
-                   "--workers", "1"], timeout=900)
+    res = run_cli(["scan", *[str(c.path) for c in cases], "--out", str(out), "--workers", "1"], timeout=900)
     text = res.stdout + res.stderr
     assert "Traceback" not in text, text[-4000:]
     assert res.returncode == 2, text[-3000:]
     err_lines = [l for l in res.stderr.splitlines() if l.startswith("scanner: ") and "note:" not in l]
     from scanner.api import expand_inputs, output_path
 
-    rel_of = {f.path: f.rel for f in expand_inputs([root / "image", root / "path", root / "video"], out).files}
+    rel_of = {f.path: f.rel for f in expand_inputs([c.path for c in cases], out).files}
     problems = []
     for c in cases:
         doc_path = output_path(out, rel_of[c.path], ".findings.json")
@@ -299,6 +302,23 @@ def test_cli_corpus_one_line_errors_no_traceback(corpus, tmp_path):
     assert tree_hashes(root) == before, "an input was modified"
     assert not problems, "\n".join(problems)
     print(f"\n[hardening] {len(cases)} corpus cases through the CLI, exit {res.returncode}")
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("w, h", [(20000, 20), (20, 20000), (1, 1)])
+def test_extreme_aspect_ratio_with_every_detector(w, h, tmp_path):
+    """1x1 and 20000x20 images through every real detector: a result, in bounded memory (see MEMORY_CAP)."""
+    import resource
+
+    p = tmp_path / "strip.png"
+    Image.fromarray(scene(w, h)).save(p)
+    code = ("import sys, resource, scanner; resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[2]),) * 2); "
+            "r = scanner.scan(sys.argv[1]); print(r.verdict, r.source.width, r.source.height, r.error)")
+    res = subprocess.run([sys.executable, "-c", code, str(p), str(MEMORY_CAP)], capture_output=True, text=True,
+                         timeout=600, cwd=ROOT, env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+    assert "Traceback" not in res.stderr, res.stderr[-2000:]
+    verdict, width, height, error = res.stdout.split(maxsplit=3)
+    assert verdict in ("clear", "review") and (int(width), int(height)) == (w, h), res.stdout
 
 
 # ------------------------------------------------------------------------------- no data lost
@@ -333,8 +353,11 @@ def test_kill_9_mid_run_leaves_only_complete_outputs(tmp_path):
     before = tree_hashes(src)
     out = tmp_path / "out"
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    import resource
+
     proc = subprocess.Popen([str(SCANNER_BIN), "redact", str(src), "--out", str(out), "--workers", "1"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+                            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP)))
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and proc.poll() is None:
@@ -358,6 +381,22 @@ def test_kill_9_mid_run_leaves_only_complete_outputs(tmp_path):
     assert sorted(removed) == sorted(parts) and not [p for p in out.rglob("*") if media.is_part_file(p)]
     assert tree_hashes(src) == before
     print(f"\n[hardening] kill -9: {len(finals)} complete outputs, {len(parts)} stale .part files removed")
+
+
+def test_sigkill_inside_a_write_leaves_only_a_hidden_part_file(tmp_path):
+    """Deterministic version of the kill test: the writer dies (SIGKILL, no cleanup runs) half-way through."""
+    out = tmp_path / "out"
+    code = ("import os, signal, sys; from pathlib import Path; from scanner import media\n"
+            "with media.atomic_path(Path(sys.argv[1]) / 'p.redacted.jpg') as tmp:\n"
+            "    tmp.write_bytes(b'\\xff\\xd8 half a jpeg')\n"
+            "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    p = subprocess.run([sys.executable, "-c", code, str(out)], cwd=ROOT, timeout=60)
+    assert p.returncode == -signal.SIGKILL
+    left = list(out.iterdir())
+    assert not (out / "p.redacted.jpg").exists() and len(left) == 1
+    assert media.is_part_file(left[0]) and left[0].name.startswith(".") and ".part" in left[0].name
+    assert scanner.api.expand_inputs([out]).files == []  # a later folder scan does not pick it up as an input
+    assert media.remove_stale_parts(out) == left and list(out.iterdir()) == []
 
 
 def test_atomic_write_never_shows_partial_file_to_a_reader(tmp_path):

@@ -112,6 +112,8 @@ POSITIVES = [
     ("a 97-year-old man", None, "age", "97", 0.85),
     ("101 years old", None, "age", "101", 0.85),
     ("Age >89", None, "age", "89", 0.6),
+    ("Age/Sex: 94/F", None, "age", "94", 0.85),
+    ("DOB: 03/14/1931 (94 y)", None, "age", "94 y", 0.85),
     # phone, fax, email
     ("Phone: (555) 123-4567", None, "phone", "(555) 123-4567", 0.9),
     ("555-123-4567", None, "phone", "555-123-4567", 0.8),

@@ -4,7 +4,7 @@ No plate model ships offline (DESIGN.md), so this is geometry plus OCR:
 1. candidates: light (or yellow) rectangles at several grey levels, any small rotation, whose minimum-area
    rectangle has a plate's proportions (about 1.3:1 to 6.5:1: US 2:1, EU 4.7:1, two-line plates ~1.6:1);
 2. glyphs: cut out upright, the rectangle must hold a row (or two rows) of 4+ dark characters of one height,
-   each 28-90% of the plate height (two-line: 20-50%), spanning at least half its width — AMBULANCE lettering on
+   each 25-90% of the plate height (two-line: 20-50%), spanning at least half its width — AMBULANCE lettering on
    a white body, chrome badges and signs fail on the rectangle or on the glyph proportions;
 3. reading: the crop goes to the OCR engine; text shaped like a plate (4-9 letters/digits with a digit) raises
    the confidence, and confidently read text without any digit (EXIT, RADIOLOGY) rejects the candidate. A plate
@@ -33,14 +33,15 @@ ASPECT_RANGE = (1.3, 6.5)
 MIN_PLATE_H = 9  # canvas pixels
 GREY_LEVELS = (120, 150, 180, 210, 235)
 
-_PLATE_TEXT = re.compile(r"^[A-Z0-9]{4,9}$")
+_PLATE_TEXT = re.compile(r"^[A-Z0-9]{5,9}$")
 
 
 def plate_like_text(text: str) -> bool:
-    """Plate-shaped text: 4-9 letters/digits once spaces and dashes go, with at least one digit and no more than
-    three letters in a row at its start unless digits follow (US 7ABC123, ABC1234; EU AB-123-CD; UK AB12 CDE)."""
+    """Plate-shaped text: 5-9 letters/digits once spaces and dashes go, at least two of them digits and at most
+    five letters (US 7ABC123, ABC1234; EU AB-123-CD; UK AB12 CDE) — badges (320i, 4MATIC) and words fail."""
     t = re.sub(r"[\s\-\.·:]", "", text.upper())
-    return bool(_PLATE_TEXT.match(t)) and any(c.isdigit() for c in t) and sum(c.isalpha() for c in t) <= 5
+    return (bool(_PLATE_TEXT.match(t)) and sum(c.isdigit() for c in t) >= 2
+            and sum(c.isalpha() for c in t) <= 5)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class PlateCandidate:
 def glyph_rows(crop_gray: np.ndarray) -> tuple[int, bool]:
     """Number of plate-like characters in an upright plate crop, and whether they sit on two rows.
 
-    Characters are dark connected components (Otsu) of one height, 28-90% of the plate height for one row or
+    Characters are dark connected components (Otsu) of one height, 25-90% of the plate height for one row or
     20-50% for two, narrower than tall, whose row spans at least half the plate's width.
     """
     h, w = crop_gray.shape
@@ -65,10 +66,12 @@ def glyph_rows(crop_gray: np.ndarray) -> tuple[int, bool]:
     for binary in (dark, 255 - dark):  # dark glyphs on light plates; light on dark for old/inverted plates
         n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
         comps = [tuple(int(v) for v in st) for st in stats[1:]]
-        for lo, hi, rows in ((0.28, 0.9, 1), (0.2, 0.5, 2)):
-            chars = [c for c in comps if lo * h <= c[3] <= hi * h and 0.08 * c[3] <= c[2] <= 1.1 * c[3]
-                     and c[1] > 0 and c[1] + c[3] < h]
-            if len(chars) < 4:
+        for lo, hi, rows in ((0.25, 0.9, 1), (0.2, 0.5, 2)):
+            # Letters set tight touch and merge into one component: a wide one counts as several characters.
+            # Glyph ink fills 20-75% of its box; a window bar or a lamp is solid.
+            chars = [c for c in comps if lo * h <= c[3] <= hi * h and 0.08 * c[3] <= c[2] <= 6 * c[3]
+                     and c[1] > 0 and c[1] + c[3] < h and 0.2 <= c[4] / (c[2] * c[3]) <= 0.75]
+            if sum(_n_chars(c) for c in chars) < 4:
                 continue
             heights = np.array([c[3] for c in chars], np.float64)
             med = float(np.median(heights))
@@ -82,16 +85,23 @@ def glyph_rows(crop_gray: np.ndarray) -> tuple[int, bool]:
                     groups[-1].append(c)
                 else:
                     groups.append([c])
-            good = [g for g in groups if len(g) >= (4 if rows == 1 else 2)
+            good = [g for g in groups if sum(_n_chars(c) for c in g) >= (4 if rows == 1 else 2)
+                    and sum(_n_chars(c) == 1 for c in g) >= 2
                     and (max(c[0] + c[2] for c in g) - min(c[0] for c in g)) >= (0.5 if rows == 1 else 0.3) * w]
             if rows == 2 and len(good) < 2:
                 continue
-            count = sum(len(g) for g in good[:rows]) if good else 0
+            count = sum(_n_chars(c) for g in good[:rows] for c in g) if good else 0
             if count > 10 * rows:  # a plate row holds at most ~9 characters; more is a label's small print
                 continue
             if count > best:
                 best, two = count, rows == 2
     return best, two
+
+
+def _n_chars(comp: tuple) -> int:
+    """Characters in one dark component (x, y, w, h, area): touching letters merge, ~0.55 h wide each."""
+    w, h = comp[2], comp[3]
+    return 1 if w <= 1.1 * h else max(1, round(w / (0.55 * h)))
 
 
 def find_candidates(rgb: np.ndarray, max_side: int = WORK_MAX_SIDE) -> tuple[list[PlateCandidate], float]:
@@ -181,7 +191,7 @@ class PlateDetector:
     def detect(self, frame: Frame, prior: Sequence[Finding]) -> list[Finding]:
         h, w = frame.rgb.shape[:2]
         cands, s = find_candidates(frame.rgb, self.max_side)
-        screens = [f.box for f in prior if f.kind == "screen" or f.context == "wristband"]
+        screens = [f.box for f in prior if f.kind == "screen" or f.context in ("wristband", "label")]
         out: list[Finding] = []
         for c in cands:
             box = geometry.clip(geometry.scale(c.box, 1 / s), w, h)

@@ -1,11 +1,13 @@
 """Reflection detector: text mirrored left-right (a monitor seen in a glass door, a window, a glossy floor).
 
-Text detection is nearly mirror-invariant, so mirrored lines are found by the ordinary text detector, run here on a
-contrast-enhanced (CLAHE) canvas because reflections are faint. Each line is then recognised twice, as it is and
-flipped horizontally; a line is mirrored when the flipped reading is clearly better than the straight one (reader
-confidence x how word-like the reading is). Mirrored lines are classified by `scanner.phi` in the "reflection"
-context, in mirrored coordinates so labels still sit left of their values; mirrored text that is not PHI yields
-nothing. Straight text is the text detector's job and is never reported here.
+Text-line detection is nearly mirror-invariant, so mirrored lines are found by RapidOCR's line detector, run here
+on a contrast-enhanced (CLAHE) 960 px canvas because reflections are faint. Each line is then recognised twice, as
+it is and flipped horizontally; a line is mirrored when the flipped reading is clearly better than the straight one
+(reader confidence x how word-like the reading is x how much of the line it read). Upside-down reflections in
+glossy floors work too: flipped left-right they are upside-down text, which the recogniser's angle classifier turns.
+Mirrored lines are classified by `scanner.phi` in the "reflection" context, in mirrored coordinates so labels still
+sit left of their values; mirrored text that is not PHI yields nothing. Straight text is the text detector's job
+and is never reported here.
 """
 from __future__ import annotations
 
@@ -162,6 +164,8 @@ def token_scores(text: str) -> list[tuple[str, float]]:
                 sc = _alpha_word_score(t)
         elif kind[i] == "d":
             sc = 0.1 if prev == nxt == "a" else 1.0
+        elif not out and t in ":;,.":
+            sc = 0.1  # no line starts with a colon; a mirrored "Label: value" read straight often does
         else:
             sc = 0.0 if not t.isascii() else 0.5 if t in _OK_PUNCT else 0.1
         if (i > 0 and bad[i - 1]) or (i + 1 < len(toks) and bad[i + 1]):
@@ -179,13 +183,23 @@ def wordlike(text: str) -> float:
     return sum(sc * len(t) for t, sc in scored) / total if total else 0.0
 
 
+def _alnum(text: str) -> int:
+    return sum(c.isalnum() and c.isascii() for c in text)
+
+
 def judge(straight: Reading, flipped: Reading) -> Optional[float]:
-    """The margin by which `flipped` reads better than `straight`, or None when the line is not mirrored."""
+    """The margin by which `flipped` reads better than `straight`, or None when the line is not mirrored.
+
+    Each reading's score is also weighted by how much of the line it read (sqrt of its share of the longer
+    reading's characters): a recogniser skips glyphs it cannot make sense of, so mirrored "MRN: 60545222" read
+    straight comes out as a plausible but shorter ":00242555".
+    """
     fs = flipped.score
-    margin = fs - straight.score
-    if fs >= MIN_FLIPPED_SCORE and margin >= MIN_MARGIN:
-        return margin
-    return None
+    if fs < MIN_FLIPPED_SCORE:
+        return None
+    longest = max(_alnum(straight.text), _alnum(flipped.text), 1)
+    margin = fs * math.sqrt(_alnum(flipped.text) / longest) - straight.score * math.sqrt(_alnum(straight.text) / longest)
+    return margin if margin >= MIN_MARGIN else None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -232,15 +246,21 @@ class LineFinder:
         logging.getLogger("RapidOCR").setLevel(logging.ERROR)
         self._ocr = RapidOCR(params={"Global.log_level": "error", "Global.use_cls": False, "Global.use_rec": False,
                                      "Det.limit_type": "max", "Det.limit_side_len": max_side})
+        self.max_side = max_side
         self._lock = threading.Lock()
 
     def __call__(self, rgb: np.ndarray) -> list[np.ndarray]:
-        bgr = np.ascontiguousarray(enhance(rgb)[:, :, ::-1])
+        h, w = rgb.shape[:2]
+        s = min(1.0, self.max_side / max(h, w))
+        if min(h, w) * s < 32:  # a strip thinner than a text line (and RapidOCR cannot resize it): nothing to read
+            return []
+        small = rgb if s == 1.0 else cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+        bgr = np.ascontiguousarray(enhance(small)[:, :, ::-1])
         with self._lock:
             res = self._ocr(bgr, use_det=True, use_cls=False, use_rec=False)
         if res.boxes is None:
             return []
-        return [np.asarray(q, dtype=np.float32) for q in res.boxes]
+        return [np.asarray(q, dtype=np.float32) / s for q in res.boxes]
 
 
 def find_mirrored_lines(find_lines, engine, rgb: np.ndarray) -> list[MirroredLine]:

@@ -69,8 +69,7 @@ def find_text_lines(gray: np.ndarray, min_h: int = 4, max_h: int = 80, min_contr
         edges[long_runs > 0] = 0
     k = join or 7
     closed = cv2.morphologyEx(edges, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1)))
-    # A 2 px vertical close fills the holes inside glyphs (o, e, 8) without merging neighbouring lines.
-    closed = cv2.morphologyEx(closed, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3)))
+    # No vertical closing: tightly set rows (a band, a dense EHR table seen at an angle) must stay apart.
     n, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     gx = np.abs(cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3))
     gy = np.abs(cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3))
@@ -152,7 +151,7 @@ def cluster_lines(blobs: Sequence[TextBlob], shape: tuple[int, int]) -> list[tup
     for b in blobs:
         x0, y0, x1, y1 = b.box
         mask[y0:y1, x0:x1] = 1
-    kx, ky = max(3, int(3 * med)) | 1, max(3, int(1.3 * med)) | 1
+    kx, ky = max(3, int(3 * med)) | 1, max(3, int(2.0 * med)) | 1  # boards: wide leading
     mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (kx, ky)))
     n, labels = cv2.connectedComponents(mask)
     groups: dict[int, list[TextBlob]] = {}
@@ -250,7 +249,7 @@ def find_regions(rgb: np.ndarray, max_side: int = WORK_MAX_SIDE) -> tuple[list[R
             continue
         # The smallest 4-sided frame that holds most of the cluster gives the screen's full extent (its bezel).
         frames = [q for q in quads if geometry.coverage(cbox, q[0]) >= 0.8
-                  and geometry.area(q[0]) <= 6 * geometry.area(cbox)]
+                  and geometry.area(q[0]) <= 12 * geometry.area(cbox)]
         frame = min(frames, key=lambda q: geometry.area(q[0])) if frames else None
         box = frame[0] if frame else geometry.clip(
             geometry.pad(cbox, 0.03 * geometry.width(cbox), 0.05 * geometry.height(cbox)), w, h)

@@ -5,15 +5,20 @@ No tattoo model ships offline, so this is built from what the pixels say (no tra
 2. regions: skin closed and hole-filled, so ink (not skin-coloured) becomes part of the limb it sits on;
 3. ink: pixels clearly darker than the skin around them (local level by normalised convolution, so soft shadows and
    shading cancel out) or clearly not skin-coloured, away from the region border and outside faces;
-4. clusters of ink strokes, each judged: vetoes for the hard negatives (flat rectangles = paper or boards, round dots
-   = moles and freckles, parallel streaks = wood grain and hair, soft edges = shadows, a pattern filling the whole
-   region = cloth) and a confidence from size, contrast, stroke shape and edge sharpness.
+4. clusters of ink strokes, each judged: vetoes for the hard negatives (not surrounded by skin; round dots = moles
+   and freckles; parallel streaks or sparse strokes = wood grain and hair; soft edges = shadows; long straight
+   edges = frames and furniture; rows of glyphs = print; many same-size clusters or a four-sided region = cloth,
+   paper, boards; faces = the face detector's) and a confidence from size, contrast, edge sharpness, stroke
+   directions, and less when the "skin" is so large it may be a skin-coloured wall.
 
-Confidence is deliberately modest (<= 0.8): findings under the policy's min_confidence are flagged as "possible
-tattoo" with severity low, not redacted. Everything runs on a <= 960 px canvas (~0.1 s per 1080p frame).
+Confidence is deliberately modest (<= 0.8): below the policy's min_confidence (0.5) a finding is a "possible tattoo"
+with severity low and is flagged, not redacted. Known misses: armbands and other straight-edged solid bands (they
+look like made things), ink on skin the colour rule misses when no face gives the person's tone, very fine
+line work. Everything runs on a <= 960 px canvas (~0.1-0.2 s per 1080p frame).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -115,11 +120,17 @@ def local_level(y: np.ndarray, skin: np.ndarray, k: int) -> np.ndarray:
     return np.where(den > 0.05, num / np.maximum(den, 1e-6), 0.0)
 
 
-def ink_mask(rgb: np.ndarray, skin: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ink, darkness below local skin, strongly coloured) for one region, away from its border."""
-    h, w = skin.shape
-    y = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    k = max(9, int(0.06 * max(h, w))) | 1
+def level_kernel(side: int) -> int:
+    """Window of the local skin level: wide enough to span a design, narrow enough to follow shading."""
+    return max(9, int(0.06 * side)) | 1
+
+
+def ink_mask(grey: np.ndarray, hsv: np.ndarray, skin: np.ndarray, region: np.ndarray,
+             side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ink, darkness below local skin, strongly coloured) for one region, away from its border. `side` is the
+    canvas's longer side (the arrays may be a crop of it)."""
+    y = grey
+    k = level_kernel(side)
     level = local_level(y, skin & region, k)
     dark = level - y
     inner = cv2.erode(region.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
@@ -127,7 +138,6 @@ def ink_mask(rgb: np.ndarray, skin: np.ndarray, region: np.ndarray) -> tuple[np.
     resid = dark[inner & skin]
     sigma = 1.4826 * float(np.median(np.abs(resid - np.median(resid)))) if resid.size > 50 else 6.0
     thresh = np.maximum(max(12.0, 3.5 * sigma), 0.15 * level)
-    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
     hue, sat = hsv[:, :, 0].astype(int), hsv[:, :, 1]
     # Coloured ink: saturated and away from the skin hue band (reds are skin-like, so only deep saturated reds).
     coloured = (sat >= 90) & (((hue > 28) & (hue < 160)) | (sat >= 200)) & ~skin
@@ -266,18 +276,18 @@ def repeated(boxes: Sequence[Box], b0: Box, min_count: int = 6) -> bool:
     return similar >= min_count
 
 
-def candidates_in_region(rgb: np.ndarray, grey: np.ndarray, skin: np.ndarray, region: np.ndarray,
-                         exclude: np.ndarray) -> list[Candidate]:
-    h, w = skin.shape
-    ink, dark, coloured = ink_mask(rgb, skin, region)
+def candidates_in_region(grey: np.ndarray, hsv: np.ndarray, skin: np.ndarray, region: np.ndarray,
+                         exclude: np.ndarray, side: int, region_frac: float) -> list[Candidate]:
+    """Ink clusters in one skin region. Arrays are a crop around the region (boxes are in the crop's pixels);
+    `side` is the canvas's longer side and `region_frac` the region's share of the canvas."""
+    ink, dark, coloured = ink_mask(grey, hsv, skin, region, side)
     ink &= ~exclude
     if ink.sum() < MIN_INK_PX:
         return []
     ys, xs = np.nonzero(region)
     region_box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-    region_frac = float(region.mean())
     rectangle = region_frac < 0.3 and _is_rectangle(region)
-    g = max(3, int(0.012 * max(h, w))) | 1  # strokes of one design are a few px apart: group them
+    g = max(3, int(0.012 * side)) | 1  # strokes of one design are a few px apart: group them
     groups = cv2.dilate(ink.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (g, g)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(groups, connectivity=8)
     blocks = text_blocks(ink, g)
@@ -372,10 +382,22 @@ class TattooDetector:
             x0, y0, x1, y1 = geometry.clip(geometry.pad(b, 0.2 * geometry.width(b), 0.3 * geometry.height(b)), sw, sh)
             exclude[y0:y1, x0:x1] = True
         grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
+        side = max(sh, sw)
         self.last_candidates = []
         findings = []
         for region in skin_regions(skin):
-            for c in candidates_in_region(small, grey, skin, region, exclude):
+            # Work on a crop around the region (with room for the local skin level): cost follows the skin, not
+            # the frame, when a scene has many small skin-coloured patches.
+            ys, xs = np.nonzero(region)
+            m = level_kernel(side)
+            x0, y0, x1, y1 = geometry.clip((int(xs.min()) - m, int(ys.min()) - m, int(xs.max()) + m + 1,
+                                            int(ys.max()) + m + 1), sw, sh)
+            crop = (slice(y0, y1), slice(x0, x1))
+            cands = candidates_in_region(grey[crop], hsv[crop], skin[crop], region[crop], exclude[crop], side,
+                                         float(region.mean()))
+            for c in cands:
+                c = dataclasses.replace(c, box=geometry.translate(c.box, x0, y0))
                 why = veto(c)
                 conf = 0.0 if why else confidence(c)
                 self.last_candidates.append((c, why, conf))

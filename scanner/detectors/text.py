@@ -46,4 +46,7 @@ class TextDetector:
 
 
 def make(options, policy) -> TextDetector:
+    from .. import phi
+
+    phi.warm()  # name and word lists load with the models, not inside the first file's timing
     return TextDetector(options.ocr)

@@ -103,16 +103,18 @@ def has_barcode_bars(gray: np.ndarray) -> bool:
 
 def rectify(img: np.ndarray, corners: np.ndarray) -> np.ndarray:
     """The rotated rectangle `corners` cut out upright, its long side horizontal."""
-    c = order_corners(corners)
-    w = int(round(max(np.linalg.norm(c[0] - c[1]), np.linalg.norm(c[3] - c[2]))))
-    h = int(round(max(np.linalg.norm(c[0] - c[3]), np.linalg.norm(c[1] - c[2]))))
-    w, h = max(w, 1), max(h, 1)
+    return rectify_with_transform(img, corners)[0]
+
+
+def rectify_with_transform(img: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`rectify`, plus the 3x3 matrix that maps crop pixels back to `img` pixels."""
+    c = order_corners(corners)  # first side is the longest: the crop is never taller than wide
+    w = max(1, int(round(max(np.linalg.norm(c[0] - c[1]), np.linalg.norm(c[3] - c[2])))))
+    h = max(1, int(round(max(np.linalg.norm(c[0] - c[3]), np.linalg.norm(c[1] - c[2])))))
     dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     m = cv2.getPerspectiveTransform(c.astype(np.float32), dst)
     out = cv2.warpPerspective(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    if h > w:
-        out = np.ascontiguousarray(np.rot90(out))
-    return out
+    return out, np.linalg.inv(m)
 
 
 def order_corners(pts: np.ndarray) -> np.ndarray:
@@ -174,11 +176,13 @@ def find_strips(rgb: np.ndarray, max_side: int = WORK_MAX_SIDE) -> tuple[list[St
         aspect = long_ / short
         # A band carries at least two rows of print (name; DOB and MRN) or a barcode; a label three rows or a
         # barcode. One line of lettering (AMBULANCE, a sign) is neither.
+        cover = sum(geometry.area(b.box) for b in lines) / max(1, crop.size)
         is_band = aspect >= BAND_MIN_ASPECT and (bars or rows >= 2)
-        is_label = aspect < BAND_MIN_ASPECT and (bars or (rows >= 3 and len(lines) >= 4))
-        if is_label and not bars and _plate_glyphs(crop) >= 4:  # a plate's big characters: the plate detector's
-            continue
+        # A label without a barcode must be mostly print (a poster has a title and pictures).
+        is_label = aspect < BAND_MIN_ASPECT and (bars or (rows >= 3 and len(lines) >= 4 and cover >= 0.12))
         if not (is_band or is_label):
+            continue
+        if not bars and _plate_glyphs(crop) >= 4:  # a plate's big characters: the plate detector's business
             continue
         box = geometry.clip(geometry.from_points(corners), W, H)
         strips.append(Strip(corners, box, aspect, len(lines), rows, bars))
@@ -216,10 +220,64 @@ def _innermost(strips: list[Strip]) -> list[Strip]:
     return keep
 
 
+# Degrees from level/upright beyond which page-level OCR misses a band's lines. Measured on drawn bands
+# (tests/test_wristbands.py scenes): page OCR read the MRN at 25, 30 and -30 degrees but not at 15, 35, 40, 45,
+# 60 or 150; the upright cut-out is read at all of them.
+READ_MIN_TILT = 10.0
+
+
+def read_strip(engine, rgb: np.ndarray, corners_src: np.ndarray, context: str) -> list[Finding]:
+    """OCR a tilted band/label from its upright cut-out and classify the lines in its context.
+
+    Page-level text detection finds no lines on print tilted 45-70 degrees (measured: one box over the whole
+    band, read as '-'), so the band is cut out level, read there, and each line's box mapped back to the image.
+    """
+    from ..ocr import TextLine
+    from ..phi import classify_lines
+
+    crop, back = rectify_with_transform(rgb, corners_src)
+    f = max(1.0, 48 / max(1, crop.shape[0]))  # small print: give the recogniser ~14 px letters at least
+    if f > 1.0:
+        crop = cv2.resize(crop, (round(crop.shape[1] * f), round(crop.shape[0] * f)), interpolation=cv2.INTER_CUBIC)
+    h, w = rgb.shape[:2]
+    lines = []
+    for ln in engine.read(np.ascontiguousarray(crop)):
+        x0, y0, x1, y1 = ln.box
+        pts = np.array([[[x0, y0], [x1, y0], [x1, y1], [x0, y1]]], np.float32) / f
+        img_pts = cv2.perspectiveTransform(pts, back)[0]
+        lines.append(TextLine(text=ln.text, box=geometry.clip(geometry.from_points(img_pts), w, h),
+                              confidence=ln.confidence, quad=tuple(map(tuple, img_pts.tolist())),
+                              engine=ln.engine))
+    return [Finding(kind="text", category=m.category, box=m.box, confidence=m.confidence, severity=m.severity,
+                    context=context, text=m.text, detector="wristbands", note=m.reason)
+            for m in classify_lines(lines, context=context)]
+
+
+def decode_in_strip(rgb: np.ndarray, corners_src: np.ndarray) -> list[Barcode]:
+    """Barcodes decoded from a strip's upright cut-out, boxes mapped back to the image."""
+    crop, back = rectify_with_transform(to_gray(rgb), corners_src)
+    h, w = rgb.shape[:2]
+    out = []
+    for bc in decode_barcodes(crop):
+        x0, y0, x1, y1 = bc.box
+        pts = cv2.perspectiveTransform(np.array([[[x0, y0], [x1, y0], [x1, y1], [x0, y1]]], np.float32), back)[0]
+        out.append(Barcode(bc.payload, bc.format, geometry.clip(geometry.from_points(pts), w, h)))
+    return out
+
+
+def tilt_of(corners: np.ndarray) -> float:
+    """Degrees between the strip's long side and the nearest of horizontal/vertical."""
+    c = order_corners(corners)
+    dx, dy = c[1] - c[0]
+    a = abs(np.degrees(np.arctan2(dy, dx))) % 90
+    return float(min(a, 90 - a))
+
+
 class WristbandDetector:
     name = "wristbands"
 
-    def __init__(self, max_side: int = WORK_MAX_SIDE):
+    def __init__(self, engine=None, max_side: int = WORK_MAX_SIDE):
+        self.engine = engine  # an OcrEngine to read tilted bands with, or None (regions and barcodes only)
         self.max_side = max_side
 
     def detect(self, frame: Frame, prior: Sequence[Finding]) -> list[Finding]:
@@ -235,14 +293,25 @@ class WristbandDetector:
             box = geometry.clip(geometry.scale(st.box, 1 / s), w, h)
             if any(geometry.coverage(box, sb) >= 0.7 for sb in screens):  # a bright panel of a screen
                 continue
+            if not any(geometry.coverage(bc.box, box) >= 0.6 for bc in codes):
+                # zxing finds codes level or at right angles; a tilted band's code is decoded from its cut-out.
+                for bc in decode_in_strip(frame.rgb, st.corners / s):
+                    codes.append(bc)
+                    out.append(Finding(kind="text", category="barcode", box=bc.box, confidence=0.95,
+                                       severity="high", text=bc.payload, detector=self.name,
+                                       note=f"{bc.format} decoded on a tilted {st.context}"))
             decoded = any(geometry.coverage(bc.box, box) >= 0.6 for bc in codes)
             conf = 0.55 + 0.1 * min(st.rows, 3) + (0.15 if st.bars or decoded else 0.0)
             out.append(Finding(kind="text", category="identifier", box=box, confidence=min(conf, 0.95),
                                severity="high", context=st.context, detector=self.name,
                                note=f"{st.context} region: {st.text_lines} print lines"
                                     + (", barcode" if st.bars or decoded else "")))
+            if self.engine is not None and tilt_of(st.corners) >= READ_MIN_TILT:
+                out.extend(read_strip(self.engine, frame.rgb, st.corners / s, st.context))
         return out
 
 
 def make(options, policy) -> WristbandDetector:
-    return WristbandDetector()
+    from ..ocr import get_engine
+
+    return WristbandDetector(get_engine(options.ocr))

@@ -1,0 +1,113 @@
+"""OCR on small text in big images: tiled detection on a downscaled canvas, recognition from full resolution.
+
+The tile helpers are pure and tested cheaply; two tests run the real RapidOCR model on a 12 MP image."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from bench.score import read_back
+from scanner import geometry
+from scanner.ocr.rapid import _order_quad, even_grid, merge_tile_quads
+
+from conftest import font
+
+
+def quad(x0, y0, x1, y1) -> np.ndarray:
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+
+
+# ---------------------------------------------------------------- pure helpers
+
+
+@pytest.mark.parametrize("w,h", [(2048, 1536), (1920, 1080), (1280, 960), (1024, 768), (300, 5000), (4000, 3000)])
+def test_even_grid_covers_the_canvas_with_equal_tiles_no_larger_than_asked(w, h):
+    grid = even_grid(w, h, 1024, 64)
+    cover = np.zeros((h, w), bool)
+    for x0, y0, x1, y1 in grid:
+        assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
+        assert x1 - x0 <= 1024 and y1 - y0 <= 1024
+        cover[y0:y1, x0:x1] = True
+    assert cover.all()
+    assert len({(b[2] - b[0], b[3] - b[1]) for b in grid}) == 1  # equal tiles
+    # Little waste: pixels detected at most 25% more than the canvas (square fixed tiles waste up to 2x).
+    assert sum(geometry.area(b) for b in grid) <= 1.25 * w * h
+
+
+def test_even_grid_overlap_holds_a_whole_small_line():
+    grid = even_grid(2048, 1536, 1024, 64)
+    xs = sorted({b[0] for b in grid})
+    ends = sorted({b[2] for b in grid})
+    assert all(ends[i] - xs[i + 1] >= 64 for i in range(len(xs) - 1))
+
+
+def test_merge_joins_a_line_cut_by_a_tile_border_and_drops_a_line_seen_twice():
+    grid = even_grid(2000, 600, 1024, 64)  # tiles 0-710, 645-1355, 1290-2000
+    found = [(0, quad(560, 100, 709, 120)), (1, quad(646, 101, 800, 121)),  # one line, cut at the border
+             (0, quad(100, 100, 300, 120)), (0, quad(320, 100, 400, 120)),  # two words of one tile: kept apart
+             (0, quad(660, 200, 700, 220)), (1, quad(660, 201, 700, 221)),  # whole in both tiles: once
+             (1, quad(1500, 300, 1600, 320))]
+    boxes = sorted(geometry.from_points(q) for q in merge_tile_quads(found, grid))
+    assert boxes == [(100, 100, 300, 120), (320, 100, 400, 120), (560, 100, 800, 121), (660, 200, 700, 221),
+                     (1500, 300, 1600, 320)]
+
+
+def test_merge_keeps_different_lines_apart_across_tiles():
+    grid = even_grid(2000, 600, 1024, 64)
+    found = [(0, quad(600, 100, 709, 120)), (1, quad(646, 140, 800, 160))]  # stacked lines, not one line
+    assert len(merge_tile_quads(found, grid)) == 2
+
+
+def test_order_quad_is_clockwise_from_top_left():
+    pts = np.array([[10, 20], [0, 0], [10, 0], [0, 20]], np.float32)
+    assert _order_quad(pts).tolist() == [[0, 0], [10, 0], [10, 20], [0, 20]]
+
+
+# ---------------------------------------------------------------- real model
+
+
+def _big_scene():
+    """A 12 MP photo: a grey wall, and small labels far apart (~15-20 px high), one across a tile border."""
+    rng = np.random.default_rng(5)
+    img = Image.fromarray(np.clip(rng.normal(150, 6, (3000, 4000, 3)), 0, 255).astype(np.uint8))
+    d = ImageDraw.Draw(img)
+    d.rectangle((2500, 600, 3400, 1100), fill=(90, 110, 140))  # clutter: a cabinet
+    items = [(300, 2600, "GARCIA, MARIA", 20), (3100, 300, "MRN 4829133", 18), (1150, 1480, "DOB 03/14/1957 Room 412B", 22)]
+    boxes = []
+    for x, y, text, px in items:
+        d.rectangle((x - 12, y - 10, x + px * len(text) * 0.7 + 12, y + px + 12), fill=(250, 250, 250))
+        d.text((x, y), text, font=font(px), fill=(15, 15, 15))
+        boxes.append(d.textbbox((x, y), text, font=font(px)))
+    return np.asarray(img), [(t, b) for (_, _, t, _), b in zip(items, boxes)]
+
+
+@pytest.fixture(scope="module")
+def rapid():
+    from scanner.ocr import get_engine
+
+    return get_engine("rapid")
+
+
+@pytest.mark.models
+def test_small_text_in_a_12mp_photo_is_read_where_it_is(rapid):
+    rgb, truth = _big_scene()
+    lines = rapid.read(rgb)
+    for text, box in truth:
+        near = [ln for ln in lines if geometry.intersection(ln.box, box) > 0.5 * geometry.area(box)]
+        assert near and read_back(text, " ".join(ln.text for ln in near)), (text, [(ln.text, ln.box) for ln in lines])
+        # The reported box covers the ink (the redaction is built on it).
+        assert geometry.coverage(box, geometry.union(ln.box for ln in near)) > 0.85
+
+
+@pytest.mark.models
+def test_a_line_across_a_tile_border_is_read_once_and_whole(rapid):
+    rgb, truth = _big_scene()
+    text, box = truth[2]  # spans the whole overlap of the first two tile columns: each tile sees a cut piece
+    s = rapid.det_max_side / 4000
+    grid = even_grid(round(4000 * s), round(3000 * s), rapid.det_tile, 64)
+    b = geometry.scale(box, s)
+    cols = sorted({(g[0], g[2]) for g in grid})
+    assert b[0] < cols[1][0] and b[2] > cols[0][1], ("not across a border", b, cols)
+    hits = [ln for ln in rapid.read(rgb) if geometry.intersection(ln.box, box) > 0]
+    assert len(hits) == 1 and read_back(text, hits[0].text), [(ln.text, ln.box) for ln in hits]
