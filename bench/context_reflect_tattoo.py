@@ -197,7 +197,8 @@ def reflection_scene(i: int, rng: random.Random, w: int = 1920, h: int = 1080) -
     fi = rng.randint(0, len(FONTS) - 1)
     # The seed case: a monitor (or whiteboard, or a printed chart) reflected in a glass door or window.
     door = (rng.randint(700, 950), rng.randint(60, 200), 0, 0)
-    door = (door[0], door[1], min(w - 20, door[0] + rng.randint(750, 950)), min(h - 40, door[1] + rng.randint(650, 850)))
+    door = (door[0], door[1], min(w - 20, door[0] + rng.randint(750, 950)),
+            min(h - 40, door[1] + rng.randint(650, 850)))
     glass_door(img, door, rng)
     lines = phi_lines(rng)
     extra = rng.sample(NON_PHI, 1)

@@ -200,11 +200,10 @@ def _phi_fields(rng: random.Random) -> list[tuple[str, str, str]]:
     extra = [("Phone:", phone(rng), "phone"), ("Email:", email(rng, first, last), "email"),
              ("SSN:", ssn(rng), "ssn"), ("Address:", street, "address"), ("", city, "address"),
              ("Room:", room(rng), "room")]
-    picked = sorted(rng.sample(range(len(extra)), rng.randint(2, 4)))
-    if 6 in picked and 7 not in picked:  # the city line belongs under its street
-        picked = sorted(set(picked) | {7})
-    if 7 in picked and 6 not in picked:
-        picked = sorted(set(picked) | {6})
+    picked = set(rng.sample(range(len(extra)), rng.randint(2, 4)))
+    if picked & {3, 4}:  # street and city lines go together
+        picked |= {3, 4}
+    picked = sorted(picked)
     return fields + [extra[i] for i in picked]
 
 

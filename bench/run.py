@@ -85,7 +85,8 @@ def run_engine(engine: str, scenes: Sequence[tuple[Path, dict]], out: Path, tess
               + (f"  ERROR {res.error}" if res.error else ""), file=sys.stderr, flush=True)
     summary = summarise(scores)
     summary["model_load_s"] = round(load_s, 2)
-    summary["per_scene"] = [{"name": s.name, "error": s.error, "timings": {k: round(v, 3) for k, v in s.timings.items()},
+    summary["per_scene"] = [{"name": s.name, "error": s.error,
+                             "timings": {k: round(v, 3) for k, v in s.timings.items()},
                              "regions": [{"label": r.label, "category": r.category, "text": r.text,
                                           "coverage": round(r.coverage, 3), "read_by_ocr": r.read_by_ocr,
                                           "tesseract_redacted": r.tesseract_redacted} for r in s.regions],
@@ -108,7 +109,8 @@ def table(results: dict[str, dict]) -> str:
     def row(label: str, fn):
         rows.append((label, [fn(results[e]) for e in engines]))
 
-    row("text PHI recall", lambda r: f"{_fmt(r['text_phi']['recall'])} ({r['text_phi']['caught']}/{r['text_phi']['n']})")
+    row("text PHI recall", lambda r: f"{_fmt(r['text_phi']['recall'])} "
+                                     f"({r['text_phi']['caught']}/{r['text_phi']['n']})")
     for letter in sorted({k for r in results.values() for k in r["per_safe_harbor"]}):
         cats = ",".join(first["per_safe_harbor"].get(letter, {}).get("categories", []))
         row(f"  {letter} {cats}", lambda r, L=letter: (lambda d: f"{_fmt(d['recall'])} ({d['caught']}/{d['n']})"
@@ -127,8 +129,8 @@ def table(results: dict[str, dict]) -> str:
             r.get("tesseract")))
     row("model load s", lambda r: f"{r['model_load_s']:.1f}")
     for size in first["timing"]:
-        row(f"s/img {size} median/p90", lambda r, S=size: (lambda t: f"{t['median_s']:.2f} / {t['p90_s']:.2f} (n={t['n']})"
-                                                           if t else "-")(r["timing"].get(S)))
+        row(f"s/img {size} median/p90", lambda r, S=size: (
+            lambda t: f"{t['median_s']:.2f} / {t['p90_s']:.2f} (n={t['n']})" if t else "-")(r["timing"].get(S)))
         row("  CPU s/img median", lambda r, S=size: (lambda t: f"{t['cpu_median_s']:.2f}" if t and t.get("cpu_median_s")
                                                      is not None else "-")(r["timing"].get(S)))
         for stage in first["timing"][size]["stage_mean_s"]:

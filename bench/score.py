@@ -127,7 +127,8 @@ def summarise(scenes: Sequence[SceneScore]) -> dict:
     image_area = sum(s.width * s.height for s in ok)
     out: dict = {
         "scenes": len(scenes), "errors": [f"{s.name}: {s.error}" for s in scenes if s.error],
-        "text_phi": {"n": len(phi), "caught": len(phi) - len(missed), "recall": _rate(len(phi) - len(missed), len(phi))},
+        "text_phi": {"n": len(phi), "caught": len(phi) - len(missed),
+                     "recall": _rate(len(phi) - len(missed), len(phi))},
         "per_safe_harbor": per_letter,
         "faces": {"n": len(faces), "caught": sum(r.caught for r in faces),
                   "recall": _rate(sum(r.caught for r in faces), len(faces))},
@@ -135,7 +136,7 @@ def summarise(scenes: Sequence[SceneScore]) -> dict:
                                                                                             len(keep))},
         "over_redaction": {"spurious_boxes": sum(len(s.spurious_boxes) for s in ok),
                            "redacted_boxes": sum(len(s.redacted_boxes) for s in ok),
-                           "spurious_share_of_redacted_area": _rate(spurious_area, redacted_area) if redacted_area else 0,
+                           "spurious_share_of_redacted_area": _rate(spurious_area, redacted_area) or 0,
                            "spurious_share_of_image_area": round(spurious_area / image_area, 5) if image_area else 0},
         "misses": {"ocr_did_not_read": [_miss(r) for r in missed if r.read_by_ocr is False],
                    "read_but_not_redacted": [_miss(r) for r in missed if r.read_by_ocr],

@@ -26,9 +26,8 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Callable, Optional
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
@@ -66,15 +65,27 @@ def font(px: int, bold: bool = False) -> ImageFont.FreeTypeFont:
 
 
 def draw_text_regions(img: Image.Image, items, fill=(20, 20, 20)) -> list[Region]:
-    """Draw [(x, y, text, px, label or None)]; return the ground truth of the labelled (PHI) ones."""
+    """Draw [(x, y, text, px, label or None)]; return the ground truth of the labelled (PHI) ones: the box of the
+    identifying value only (after "Label: " or "MRN "), since the label itself identifies nobody."""
     d = ImageDraw.Draw(img)
     out = []
     for x, y, text, px, label in items:
         f = font(px)
         d.text((x, y), text, font=f, fill=fill)
         if label:
-            out.append(Region(label, tuple(int(v) for v in d.textbbox((x, y), text, font=f)), text))
+            value = identifying_part(text)
+            dx = d.textlength(text[: len(text) - len(value)], font=f)
+            x0, y0, x1, y1 = d.textbbox((x + dx, y), value, font=f)
+            out.append(Region(label, (int(x0), int(y0), int(np.ceil(x1)), int(np.ceil(y1))), value))
     return out
+
+
+def identifying_part(text: str) -> str:
+    """'Patient: GARCIA, MARIA' -> 'GARCIA, MARIA'; 'MRN 7734120' -> '7734120'; 'Rm 12  PATEL, RAVI' -> 'PATEL, RAVI'."""
+    if ": " in text:
+        return text.split(": ", 1)[1]
+    m = re.match(r"^(MRN|Rm \d+)\s+(.*)$", text)
+    return m.group(2) if m else text
 
 
 def ehr_canvas(w: int, h: int, scale: float = 1.0) -> tuple[np.ndarray, list[Region]]:

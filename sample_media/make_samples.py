@@ -35,7 +35,8 @@ SAMPLES: dict[str, tuple[str, int, Callable[[Scene], bool]]] = {
     "ehr_screen.jpg": ("ehr_beside", 1001, lambda s: _has("phi", "mrn")(s) and _has("phi", "dob")(s) and _no_faces(s)),
     "whiteboard.jpg": ("whiteboard", 2001, lambda s: _has("phi", "room")(s) and _no_faces(s)),
     "wristband.jpg": ("wristband", 3001, _no_faces),
-    "face.jpg": ("face", 4001, lambda s: _has("face")(s) and not _has("keep")(s)),
+    "face.jpg": ("face", 4001, lambda s: any(r.label == "face" and r.box[3] - r.box[1] >= 150 for r in s.regions)
+                 and not _has("keep")(s)),
     "signage_only.jpg": ("signage", 5001, lambda s: _has("keep")(s) and not _has("phi")(s) and _no_faces(s)),
 }
 

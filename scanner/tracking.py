@@ -446,9 +446,6 @@ class Tracker:
                 out.append((tr, geometry.clip(b, self.w, self.h)))
         return out
 
-    def forget(self, frames: range) -> None:
-        """Nothing to do: boxes are kept for the findings file (one small tuple per frame per track)."""
-
     def findings(self, time_of) -> list[Finding]:
         """One finding per track: the most serious observation's description, the most restrictive action, the
         union box, and every frame it covers (analysed and in between), sorted by frame."""
@@ -484,6 +481,7 @@ class SampleDecision:
     analyse: bool
     cut: bool = False  # analyse the previous frame too (the last of the old scene)
     reason: str = ""
+    transient: Optional[int] = None  # an earlier frame to analyse now: content that came and went between analyses
 
 
 class FrameSampler:
@@ -495,11 +493,20 @@ class FrameSampler:
         self.ref_index = -1
         self.acc = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # small-frame affine: ref -> current
         self.changed_since_ref = False
+        self.blocks_on: Optional[np.ndarray] = None  # blocks that differ from the reference now (hysteresis)
+        self.due: Optional[int] = None  # the last frame that showed content which has since gone, not analysed
+        self.last_analysis = -1
 
     def analysed(self, index: int, gray: np.ndarray) -> None:
         self.ref, self.ref_index = gray, index
         self.acc = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
         self.changed_since_ref = False
+        self.blocks_on, self.due, self.last_analysis = None, None, index
+
+    def transient_analysed(self, index: int) -> None:
+        """A frame with content that has since gone was analysed; the reference (what is on screen) stays."""
+        self.due = None
+        self.last_analysis = max(self.last_analysis, index)
 
     def decide(self, index: int, gray: np.ndarray, prev_gray: Optional[np.ndarray],
                small_affine: Optional[np.ndarray]) -> SampleDecision:
@@ -519,16 +526,38 @@ class FrameSampler:
                              np.array([[0, 0], [w, 0], [0, h], [w, h]])).max())
         if shift > self.p.max_shift * min(w, h):
             return SampleDecision(True, reason="moved")
-        if not self.changed_since_ref:
-            self.changed_since_ref = block_change(self.ref, gray, self.acc, self.p.block) > self.p.change_threshold
+        pooled = block_diffs(self.ref, gray, self.acc, self.p.block)
+        on = pooled > self.p.change_threshold
+        if self.blocks_on is not None and self.blocks_on.shape == on.shape:
+            on |= self.blocks_on & (pooled > self.p.change_threshold / 2)
+            # Only with a still camera: while it moves, blocks flicker at the edges of what the global motion
+            # explains, and content that stays in view is caught by the regular analyses anyway.
+            still = shift <= 0.02 * min(w, h)
+            if still and (self.blocks_on & ~on).any() and self.due is None:
+                # Something came and went before its analysis was due (a name flashed on a monitor, a chart
+                # opened and closed): the previous frame was the last to show it, and is still in the buffer.
+                self.due = index - 1
+        self.blocks_on = on
+        if on.any():
+            self.changed_since_ref = True
+        min_gap = max(1, self.p.max_gap // 4)  # at most ~4 such extra analyses a second
+        if self.due is not None and self.due > self.last_analysis and index - self.last_analysis >= min_gap:
+            due, self.due = self.due, None
+            return SampleDecision(False, reason="transient", transient=due)
         if self.changed_since_ref and index - self.ref_index >= self.p.max_gap:
             return SampleDecision(True, reason="changed")
         return SampleDecision(False)
 
 
 def block_change(ref: np.ndarray, cur: np.ndarray, ref_to_cur: np.ndarray, block: int) -> float:
-    """The largest mean |difference| over blocks between `cur` and `ref` warped into it. Content that entered
-    the picture (no counterpart in `ref`) counts as changed."""
+    """The largest mean |difference| over blocks between `cur` and `ref` warped into it."""
+    pooled = block_diffs(ref, cur, ref_to_cur, block)
+    return float(pooled.max()) if pooled.size else 0.0
+
+
+def block_diffs(ref: np.ndarray, cur: np.ndarray, ref_to_cur: np.ndarray, block: int) -> np.ndarray:
+    """Mean |difference| per block between `cur` and `ref` warped into it. Content that entered the picture
+    (no counterpart in `ref`) counts as changed."""
     h, w = cur.shape[:2]
     warped = cv2.warpAffine(ref, ref_to_cur, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                             borderValue=0)
@@ -537,5 +566,4 @@ def block_change(ref: np.ndarray, cur: np.ndarray, ref_to_cur: np.ndarray, block
     diff = cv2.absdiff(warped, cur).astype(np.float32)
     diff[valid == 0] = 255.0  # new area
     hb, wb = max(1, h // block), max(1, w // block)
-    pooled = cv2.resize(diff[: hb * block, : wb * block], (wb, hb), interpolation=cv2.INTER_AREA)
-    return float(pooled.max()) if pooled.size else 0.0
+    return cv2.resize(diff[: hb * block, : wb * block], (wb, hb), interpolation=cv2.INTER_AREA)

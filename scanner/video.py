@@ -16,12 +16,12 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Optional, Protocol
 
 import cv2
 import numpy as np
 
-from . import geometry, media
+from . import media
 from .detectors.base import Frame
 from .findings import Finding, ScanResult, decide_verdict
 from .redact import annotate_image, redact_image
@@ -186,7 +186,6 @@ class Pipeline:
         self.analyse_all_changes = analyse_all_changes  # animated images: every distinct frame is analysed
         self.buffer: list[Buffered] = []
         self.analysed: set[int] = set()
-        self.frame_findings: dict[int, list[Finding]] = {}
         self.times: dict[int, float] = {}
         self.prev_grey: Optional[np.ndarray] = None
         self.last_analysed_rgb: Optional[np.ndarray] = None
@@ -204,12 +203,14 @@ class Pipeline:
             small_affine[:, 2] /= scale
         else:
             m = Motion.still()
+        transient = None
         if self.analyse_all_changes:
             analyse = self.last_analysed_rgb is None or not np.array_equal(item.rgb, self.last_analysed_rgb)
             cut = False
         else:
             d = self.sampler.decide(item.index, grey, self.prev_grey, small_affine)
             analyse, cut = d.analyse, d.cut
+            transient = d.transient
         m.cut = cut
         if item.index > 0:
             self.tracker.motion(item.index, m)
@@ -218,6 +219,11 @@ class Pipeline:
         self.frames_in += 1
         if cut and len(self.buffer) >= 2 and self.buffer[-2].index not in self.analysed:
             self._analyse(self.buffer[-2], None)  # the last frame of the old scene
+        if transient is not None:
+            peak = next((b for b in self.buffer if b.index == transient), None)
+            if peak is not None and peak.index not in self.analysed:
+                self._analyse(peak, None, move_reference=False)
+            self.sampler.transient_analysed(transient)
         if analyse:
             self._analyse(item, grey)
         self.prev_grey = grey
@@ -231,14 +237,14 @@ class Pipeline:
             self._analyse(last, None)
         self._emit(self.tracker.finish(last.index))
 
-    def _analyse(self, item: Buffered, grey: Optional[np.ndarray]) -> None:
+    def _analyse(self, item: Buffered, grey: Optional[np.ndarray], move_reference: bool = True) -> None:
         findings = self.scanner.analyse(Frame(item.rgb, item.index, item.time), self.result.timings)
         self.analysed.add(item.index)
-        self.frame_findings[item.index] = findings
-        self.last_analysed_rgb = item.rgb
-        if grey is None:
-            grey, _ = small_grey(item.rgb)
-        self.sampler.analysed(item.index, grey)
+        if move_reference:
+            self.last_analysed_rgb = item.rgb
+            if grey is None:
+                grey, _ = small_grey(item.rgb)
+            self.sampler.analysed(item.index, grey)
         self._emit(self.tracker.observe(item.index, findings))
 
     def _emit(self, frames: range) -> None:
@@ -311,10 +317,6 @@ def _duration_s(container, stream) -> Optional[float]:
 def _is_location_key(key: str) -> bool:
     k = key.lower()
     return "location" in k or "gps" in k or "iso6709" in k
-
-
-def _has_location(meta: dict) -> bool:
-    return any(_is_location_key(k) for k in meta)
 
 
 _IDENTIFYING_TAGS = (("creation_time", "time", "video creation time", "medium"),

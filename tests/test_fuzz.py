@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corpus import hard_timeout, valid_image_bytes
 from scanner import geometry, media
-from scanner.findings import (ACTIONS, KINDS, SAFE_HARBOR, SEVERITIES, Finding, FrameHit, ScanResult, SourceInfo,
+from scanner.findings import (KINDS, SAFE_HARBOR, SEVERITIES, Finding, FrameHit, ScanResult, SourceInfo,
                               number_findings)
 from scanner.findings_reader import FindingsError, load_findings
 from scanner.redact import STYLES, redact_image, redaction_box

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 import scanner
 from scanner.cli import app as cli_app
-from corpus import Case, build_corpus, hard_timeout, make_clip, scene, symlink_loop_folder
+from corpus import Case, build_corpus, hard_timeout, scene, symlink_loop_folder
 from scanner import media
 from scanner.findings_reader import load_findings
 
@@ -305,20 +305,63 @@ def test_cli_corpus_one_line_errors_no_traceback(corpus, tmp_path):
 
 
 @pytest.mark.models
-@pytest.mark.parametrize("w, h", [(20000, 20), (20, 20000), (1, 1)])
-def test_extreme_aspect_ratio_with_every_detector(w, h, tmp_path):
-    """1x1 and 20000x20 images through every real detector: a result, in bounded memory (see MEMORY_CAP)."""
-    import resource
-
-    p = tmp_path / "strip.png"
-    Image.fromarray(scene(w, h)).save(p)
-    code = ("import sys, resource, scanner; resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[2]),) * 2); "
-            "r = scanner.scan(sys.argv[1]); print(r.verdict, r.source.width, r.source.height, r.error)")
-    res = subprocess.run([sys.executable, "-c", code, str(p), str(MEMORY_CAP)], capture_output=True, text=True,
-                         timeout=600, cwd=ROOT, env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+def test_extreme_aspect_ratio_with_every_detector(tmp_path):
+    """1x1, 20000x20 and 20x20000 images through every real detector: a result, in bounded memory (MEMORY_CAP;
+    RapidOCR once asked for 6 GiB on the strip). One subprocess, so the models load once."""
+    sizes = [(20000, 20), (20, 20000), (1, 1)]
+    paths = []
+    for w, h in sizes:
+        paths.append(tmp_path / f"{w}x{h}.png")
+        Image.fromarray(scene(w, h)).save(paths[-1])
+    code = ("import sys, resource, scanner; resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[1]),) * 2)\n"
+            "for p in sys.argv[2:]:\n"
+            "    r = scanner.scan(p); print(r.verdict, r.source.width, r.source.height, r.error, flush=True)")
+    res = subprocess.run([sys.executable, "-c", code, str(MEMORY_CAP), *map(str, paths)], capture_output=True,
+                         text=True, timeout=600, cwd=ROOT, env={**os.environ, "OMP_THREAD_LIMIT": "1"})
     assert "Traceback" not in res.stderr, res.stderr[-2000:]
-    verdict, width, height, error = res.stdout.split(maxsplit=3)
-    assert verdict in ("clear", "review") and (int(width), int(height)) == (w, h), res.stdout
+    lines = res.stdout.splitlines()
+    assert len(lines) == len(sizes), res.stdout + res.stderr[-2000:]
+    for (w, h), line in zip(sizes, lines):
+        verdict, width, height, _ = line.split(maxsplit=3)
+        assert verdict in ("clear", "review") and (int(width), int(height)) == (w, h), line
+
+
+def _frames_with_phi_in_one(n: int, phi_at: int, size=(320, 96)) -> list[Image.Image]:
+    """`n` frames of a plain wall; only frame `phi_at` shows a labelled MRN (a flash a sampler could skip)."""
+    from PIL import ImageDraw, ImageFont
+
+    frames = []
+    for i in range(n):
+        img = Image.new("RGB", size, (236, 236, 230))
+        d = ImageDraw.Draw(img)
+        d.rectangle((8 + 4 * i, 70, 40 + 4 * i, 90), fill=(90, 120, 160))  # something moves in every frame
+        if i == phi_at:
+            d.text((12, 16), "MRN: 00482913", font=ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+                                                                      30), fill=(15, 15, 15))
+        frames.append(img)
+    return frames
+
+
+@pytest.mark.models
+@needs_phi
+@pytest.mark.parametrize("kind", ["gif", "mp4"])
+def test_phi_in_a_single_frame_is_never_clear(kind, tmp_path):
+    """'Clear' means every frame was analysed: an MRN shown in one frame of an animation or clip is found."""
+    frames = _frames_with_phi_in_one(4 if kind == "gif" else 5, phi_at=2 if kind == "gif" else 3)
+    if kind == "gif":
+        p = tmp_path / "flash.gif"
+        frames[0].save(p, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    else:
+        for i, f in enumerate(frames):
+            f.save(tmp_path / f"f{i:02d}.png")
+        p = tmp_path / "flash.mp4"
+        from corpus import _ffmpeg
+        _ffmpeg("-framerate", "10", "-i", str(tmp_path / "f%02d.png"), "-c:v", "libx264", "-crf", "12",
+                "-pix_fmt", "yuv420p", str(p))
+    with hard_timeout(300, p.name):  # only the text detector: the case is about frames, not detectors
+        r = scanner.scan(p, skip=tuple(n for n in IO_ONLY if n != "text"))
+    assert r.verdict == "review", (r.verdict, r.error, r.timings)
+    assert any(f.category == "mrn" for f in r.findings), [(f.category, f.text) for f in r.findings]
 
 
 # ------------------------------------------------------------------------------- no data lost

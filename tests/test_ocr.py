@@ -73,7 +73,8 @@ def _big_scene():
     img = Image.fromarray(np.clip(rng.normal(150, 6, (3000, 4000, 3)), 0, 255).astype(np.uint8))
     d = ImageDraw.Draw(img)
     d.rectangle((2500, 600, 3400, 1100), fill=(90, 110, 140))  # clutter: a cabinet
-    items = [(300, 2600, "GARCIA, MARIA", 20), (3100, 300, "MRN 4829133", 18), (1150, 1480, "DOB 03/14/1957 Room 412B", 22)]
+    items = [(300, 2600, "GARCIA, MARIA", 20), (3100, 300, "MRN 4829133", 18),
+             (1150, 1480, "DOB 03/14/1957 Room 412B", 22)]
     boxes = []
     for x, y, text, px in items:
         d.rectangle((x - 12, y - 10, x + px * len(text) * 0.7 + 12, y + px + 12), fill=(250, 250, 250))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 
+import cv2
 import numpy as np
 import pytest
 
@@ -27,8 +28,6 @@ def car_scene(style: str, plate_w: int = 150, angle: float = 0.0, persp: float =
     car[py:py + ph, px:px + pw] = plate
     quad = rect_quad((size[0] - cw) / 2, (size[1] - ch) / 2, cw, ch, angle, persp)
     paste_warped(img, car, quad)
-    import cv2
-
     m = cv2.getPerspectiveTransform(np.array([[0, 0], [cw, 0], [cw, ch], [0, ch]], np.float32), quad)
     pq = cv2.perspectiveTransform(np.array([[[px, py], [px + pw, py], [px + pw, py + ph], [px, py + ph]]],
                                            np.float32), m)[0]
@@ -74,8 +73,6 @@ def test_badges_and_ambulance_lettering_are_not_plates(make):
 
 def test_glyph_rows_counts_one_and_two_row_plates():
     rng = random.Random(5)
-    import cv2
-
     for style, two in (("us", False), ("eu", False), ("two", True)):
         p, text = plate_patch(style, rng, 200)
         n, is_two = glyph_rows(cv2.cvtColor(p, cv2.COLOR_RGB2GRAY))

@@ -18,6 +18,7 @@ from scanner import geometry
 from scanner.detectors import REGISTRY
 from scanner.detectors import reflections as R
 from scanner.detectors.base import Frame
+from scanner.findings import Finding
 from scanner.phi import classify_lines
 
 # (straight reading, flipped reading) RapidOCR returned for lines of a monitor mirrored in a glass door.
@@ -105,7 +106,8 @@ def _mirrored(text: str, box, conf: float = 0.97, margin: float = 0.6) -> R.Mirr
 
 def test_mirrored_phi_becomes_reflection_findings_in_image_coordinates():
     w = 1000
-    lines = [_mirrored("Patient: GARCIA, MARIA", (500, 100, 900, 140)), _mirrored("MRN: 00482913", (650, 160, 900, 200))]
+    lines = [_mirrored("Patient: GARCIA, MARIA", (500, 100, 900, 140)),
+             _mirrored("MRN: 00482913", (650, 160, 900, 200))]
     found = R.findings_from_lines(lines, w, classify_lines)
     cats = {f.category for f in found}
     assert {"name", "mrn"} <= cats
@@ -175,3 +177,20 @@ def test_real_ocr_mirrored_text_that_is_not_phi_gives_no_finding():
     det = R.ReflectionDetector()
     assert det.detect(Frame(img), []) == []
     assert det.last_lines  # it was seen and judged mirrored; only the PHI classifier let it go
+
+
+@pytest.mark.models
+def test_lines_already_reported_as_phi_are_not_read_again():
+    img, truth, _ = _scene(0.15, ["Patient: NGUYEN, LUCIA", "MRN: 00731942"], ["Wet floor"])
+    det = R.ReflectionDetector()
+    # The text detector already reported every mirrored line (say, read straight as an ID): they are covered.
+    prior = [Finding(kind="text", category="identifier", box=t, confidence=0.7) for t in truth]
+    assert det.detect(Frame(img), prior) == []
+    weak = [Finding(kind="text", category="name", box=t, confidence=0.3) for t in truth]  # only flagged: read
+    assert {f.category for f in det.detect(Frame(img), weak)} >= {"name", "mrn"}
+
+
+def test_same_line_tolerates_padding_but_not_a_word_of_a_long_line():
+    assert R.same_line((100, 100, 400, 130), (94, 95, 408, 137))  # the same line, padded by another detector
+    assert not R.same_line((100, 100, 400, 130), (100, 100, 150, 130))  # one word of it
+    assert not R.same_line((100, 100, 400, 130), (100, 140, 400, 170))  # the next line

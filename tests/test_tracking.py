@@ -465,3 +465,42 @@ def test_block_change_zero_for_same_picture_and_high_for_new_content():
     assert block_change(g, grey_scene(text_block=True), ident, 16) > 40
     moved = np.array([[1.0, 0, 20], [0, 1.0, 0]])  # content entered at the left edge
     assert block_change(g, g, moved, 16) > 100
+
+
+def test_sampler_analyses_the_peak_of_a_change_that_reverts_before_its_analysis():
+    s = FrameSampler(SamplerParams(max_gap=30))
+    g = grey_scene()
+    s.decide(0, g, None, None)
+    s.analysed(0, g)
+    ident = np.array([[1.0, 0, 0], [0, 1.0, 0]])
+    flash = grey_scene(text_block=True)
+    assert not s.decide(1, g, g, ident).analyse
+    assert not s.decide(2, flash, g, ident).analyse  # a name flashes up at frame 2 …
+    assert s.decide(3, flash, flash, ident).transient is None
+    decisions = [s.decide(t, g, flash if t == 4 else g, ident) for t in range(4, 40)]  # gone at 4
+    transients = [d.transient for d in decisions if d.transient is not None]
+    assert transients == [3]  # the last frame that showed it, once, long before frame 30
+    assert not any(d.analyse for d in decisions[:20])
+
+
+def test_sampler_catches_a_flash_while_something_else_keeps_moving():
+    s = FrameSampler(SamplerParams(max_gap=30))
+    base = np.full((90, 160), 200, np.uint8)
+
+    def frame(t, flash=False):
+        g = base.copy()
+        g[70:86, 8 + 4 * t:40 + 4 * t] = 60  # a box moving right every frame
+        if flash:
+            g[10:30, 60:120] = 20
+        return g
+
+    ident = np.array([[1.0, 0, 0], [0, 1.0, 0]])
+    s.decide(0, frame(0), None, None)
+    s.analysed(0, frame(0))
+    found = []
+    for t in range(1, 20):
+        d = s.decide(t, frame(t, flash=t in (6, 7)), frame(t - 1), ident)
+        if d.transient is not None:
+            found.append(d.transient)
+            s.transient_analysed(d.transient)
+    assert 7 in found or 6 in found

@@ -20,6 +20,7 @@ from scanner.api import ScanOptions, Scanner
 from scanner.detectors.base import Frame
 from scanner.findings import Finding
 from scanner.redact import redaction_box
+from scanner.schema import validate
 
 from conftest import font, needs_tesseract
 
@@ -168,6 +169,7 @@ def test_video_redacted_every_frame_and_plays_like_the_source(clip, redacted_run
 def test_video_findings_one_track_with_every_frame(redacted_run):
     r, out, _ = redacted_run
     doc = json.loads(Path(r.outputs["findings"]).read_text())
+    validate(doc)  # the findings contract, contact sheet included
     assert doc["source"]["kind"] == "video" and doc["source"]["frames"] == 45
     tracks = [f for f in doc["findings"] if f["kind"] == "text"]
     assert len(tracks) == 1
@@ -223,6 +225,23 @@ def test_clear_video_without_findings(tmp_path):
     r = sc.process(p, tmp_path / "out", redact=True)
     assert r.verdict == "clear" and r.source.frames == 20
     assert det.calls[0] == 0 and det.calls[-1] == 19  # first and last frame always analysed
+
+
+def test_patch_flashed_for_two_frames_is_found_and_redacted(tmp_path):
+    def draw(t):
+        rgb = background(t)[:H, :W].copy()
+        if t in (11, 12):  # 0.13 s, well inside one analysis interval
+            rgb[40:60, 80:120] = (230, 20, 20)
+        return rgb
+
+    p = tmp_path / "flash.mp4"
+    write_clip(p, n=30, audio=False, draw=draw)
+    sc, det = patch_scanner()
+    r = sc.process(p, tmp_path / "out", redact=True)
+    assert r.verdict == "review"
+    assert any(i in det.calls for i in (11, 12))
+    frames, _ = decode(Path(r.outputs["redacted"]))
+    assert red_pixels(frames[11]) == 0 and red_pixels(frames[12]) == 0
 
 
 def test_truncated_video_is_an_error_with_no_output(clip, tmp_path):

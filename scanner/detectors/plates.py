@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Sequence
 
 import cv2
 import numpy as np
@@ -32,6 +32,7 @@ WORK_MAX_SIDE = 1920  # plates are small: keep a 1080p-class canvas
 ASPECT_RANGE = (1.3, 6.5)
 MIN_PLATE_H = 9  # canvas pixels
 GREY_LEVELS = (120, 150, 180, 210, 235)
+MIN_GLYPH_CONTRAST = 40  # grey levels between a plate's characters and its background
 
 _PLATE_TEXT = re.compile(r"^[A-Z0-9]{5,9}$")
 
@@ -63,6 +64,9 @@ def glyph_rows(crop_gray: np.ndarray) -> tuple[int, bool]:
     h, w = crop_gray.shape
     best, two = 0, False
     _, dark = cv2.threshold(crop_gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    ink, paper = crop_gray[dark > 0], crop_gray[dark == 0]
+    if ink.size == 0 or paper.size == 0 or float(paper.mean()) - float(ink.mean()) < MIN_GLYPH_CONTRAST:
+        return 0, False  # Otsu splits plain tarmac or paint noise into specks too: printed glyphs contrast
     for binary in (dark, 255 - dark):  # dark glyphs on light plates; light on dark for old/inverted plates
         n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
         comps = [tuple(int(v) for v in st) for st in stats[1:]]

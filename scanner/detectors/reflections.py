@@ -32,7 +32,10 @@ MAX_CANDIDATES = 80  # busiest screens have ~60 lines; beyond this the budget (~
 MIN_LINE_HEIGHT = 8  # px at full resolution: below this neither reading means anything
 MIN_FLIPPED_SCORE = 0.55  # the flipped reading must itself be good (confidence x word-likeness)
 MIN_MARGIN = 0.15  # ... and better than the straight reading by this much
+HEAD_RATIO = 8  # pre-screen a line by its first 8 line-heights (~10 characters), read flipped
+MIN_HEAD_SCORE = 0.5  # lower than MIN_FLIPPED_SCORE: the cut can split a glyph at the end of the head
 MIN_ALNUM = 3  # "A1" mirrored is not worth a finding
+KNOWN_MIN_CONFIDENCE = 0.5  # a text finding this sure is redacted by default: its line need not be read again
 
 # Mirrored text is read in mirrored coordinates: a label ("MRN:") sits right of its value in the image.
 CONTEXT = "reflection"
@@ -198,7 +201,8 @@ def judge(straight: Reading, flipped: Reading) -> Optional[float]:
     if fs < MIN_FLIPPED_SCORE:
         return None
     longest = max(_alnum(straight.text), _alnum(flipped.text), 1)
-    margin = fs * math.sqrt(_alnum(flipped.text) / longest) - straight.score * math.sqrt(_alnum(straight.text) / longest)
+    share = lambda r: math.sqrt(_alnum(r.text) / longest)  # noqa: E731
+    margin = fs * share(flipped) - straight.score * share(straight)
     return margin if margin >= MIN_MARGIN else None
 
 
@@ -207,7 +211,7 @@ def judge(straight: Reading, flipped: Reading) -> Optional[float]:
 
 
 def enhance(rgb: np.ndarray) -> np.ndarray:
-    """CLAHE on lightness: lifts faint reflected strokes (10 grey levels of contrast) to where the detector sees them."""
+    """CLAHE on lightness: lifts faint reflected strokes (10 grey levels of contrast) to where a detector sees them."""
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
     lab[:, :, 0] = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(lab[:, :, 0])
     return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
@@ -263,15 +267,26 @@ class LineFinder:
         return [np.asarray(q, dtype=np.float32) / s for q in res.boxes]
 
 
-def find_mirrored_lines(find_lines, engine, rgb: np.ndarray) -> list[MirroredLine]:
+def same_line(a: Box, b: Box) -> bool:
+    """Two boxes of one text line from different detectors: the smaller almost inside the larger, and not a small
+    part of it (detectors pad line boxes differently, so plain IoU is too strict)."""
+    inter = geometry.intersection(a, b)
+    small, large = sorted((geometry.area(a), geometry.area(b)))
+    return small > 0 and inter >= 0.8 * small and inter >= 0.35 * large
+
+
+def find_mirrored_lines(find_lines, engine, rgb: np.ndarray, known: Sequence[Box] = ()) -> list[MirroredLine]:
     """Every text line in `rgb` that reads better flipped than straight. `find_lines(rgb)` gives line quads,
-    `engine.recognise(crops)` reads them (the shared RapidOCR engine)."""
+    `engine.recognise(crops)` reads them (the shared RapidOCR engine). Lines on `known` boxes (already reported
+    as PHI by an earlier detector, so already covered) are not read again."""
     h, w = rgb.shape[:2]
     bgr = np.ascontiguousarray(rgb[:, :, ::-1])
     cands: list[tuple[Box, np.ndarray]] = []
     for q in find_lines(rgb):
         box = geometry.clip(geometry.from_points(q), w, h)
         if geometry.height(box) < MIN_LINE_HEIGHT or geometry.width(box) < 2 * MIN_LINE_HEIGHT:
+            continue
+        if any(same_line(box, k) for k in known):
             continue
         crop = crop_quad(bgr, q)
         if crop is not None:
@@ -281,17 +296,25 @@ def find_mirrored_lines(find_lines, engine, rgb: np.ndarray) -> list[MirroredLin
     cands = cands[:MAX_CANDIDATES]
     if not cands:
         return []
-    # Flipped first: on ordinary scenes almost every line reads as garbage flipped, and only the few that read
-    # well need their straight reading to compare against. Keeps the cost ~1 recognition per line.
-    flipped = [Reading(t.strip(), s) for t, s in
-               engine.recognise([np.ascontiguousarray(c[:, ::-1]) for _, c in cands])]
-    promising = [i for i, r in enumerate(flipped) if r.score >= MIN_FLIPPED_SCORE]
+    # Three steps, so that a screen full of straight lines costs about one short recognition per line:
+    # 1. the first HEAD_RATIO line-heights of each flipped line (where a mirrored line starts): straight lines read
+    #    as garbage there and stop; 2. the whole flipped line for those that read well; 3. the straight line, to
+    #    compare against.
+    flipped_crops = [np.ascontiguousarray(c[:, ::-1]) for _, c in cands]
+    heads = [c[:, :HEAD_RATIO * c.shape[0]] for c in flipped_crops]
+    head_read = [Reading(t.strip(), s) for t, s in engine.recognise(heads)]
+    promising = [i for i, r in enumerate(head_read) if r.score >= MIN_HEAD_SCORE]
+    whole = {i: (head_read[i] if heads[i].shape[1] == flipped_crops[i].shape[1] else None) for i in promising}
+    todo = [i for i in promising if whole[i] is None]
+    for i, (t, s) in zip(todo, engine.recognise([flipped_crops[i] for i in todo])):
+        whole[i] = Reading(t.strip(), s)
+    promising = [i for i in promising if whole[i].score >= MIN_FLIPPED_SCORE]
     straight = engine.recognise([cands[i][1] for i in promising])
     out = []
     for i, (t, s) in zip(promising, straight):
-        margin = judge(Reading(t.strip(), s), flipped[i])
+        margin = judge(Reading(t.strip(), s), whole[i])
         if margin is not None:
-            out.append(MirroredLine(box=cands[i][0], text=flipped[i].text, confidence=flipped[i].confidence,
+            out.append(MirroredLine(box=cands[i][0], text=whole[i].text, confidence=whole[i].confidence,
                                     margin=margin))
     return out
 
@@ -337,7 +360,10 @@ class ReflectionDetector:
     def detect(self, frame: Frame, prior: Sequence[Finding]) -> list[Finding]:
         from ..phi import classify_lines
 
-        self.last_lines = find_mirrored_lines(self.find_lines, self.engine, frame.rgb)
+        # Lines the text detector already reported as PHI it would redact are covered whichever way round they
+        # read; skipping them keeps a full EHR screen (every line PHI, none mirrored) cheap.
+        known = [f.box for f in prior if f.kind == "text" and f.confidence >= KNOWN_MIN_CONFIDENCE]
+        self.last_lines = find_mirrored_lines(self.find_lines, self.engine, frame.rgb, known)
         return findings_from_lines(self.last_lines, frame.size[0], classify_lines)
 
 

@@ -207,6 +207,11 @@ def judge_region(box: Box, blobs: Sequence[TextBlob]) -> Optional[tuple[int, flo
     widths = np.array([geometry.width(b.box) for b in lines], np.float64)
     if widths.std() / widths.mean() < MIN_WIDTH_SPREAD:
         return None
+    # A woven check breaks into pieces of two or three sizes repeated on a lattice; a table's cells differ
+    # (names), even where some columns (MRNs, dates) repeat one width.
+    sizes = {(round(geometry.width(b.box) / 3), round(geometry.height(b.box) / 2)) for b in lines}
+    if len(lines) >= 12 and len(sizes) < 0.15 * len(lines):
+        return None
     area = geometry.area(box)
     cover = sum(geometry.area(b.box) for b in lines) / area if area else 0.0
     if cover < MIN_TEXT_COVER or med_h > MAX_LINE_FRACTION * geometry.height(box):

@@ -24,8 +24,9 @@ def context_of(box, prior: Sequence[Finding]) -> Optional[str]:
 class TextDetector:
     name = "text"
 
-    def __init__(self, engine: OcrEngine | str = "rapid"):
+    def __init__(self, engine: OcrEngine | str = "rapid", deny_terms: Sequence[str] = ()):
         self.engine = get_engine(engine) if isinstance(engine, str) else engine
+        self.deny_terms = [t.lower() for t in deny_terms if t.strip()]
         self.last_lines: list[TextLine] = []  # kept for reports and the benchmark (what was read at all)
 
     def detect(self, frame: Frame, prior: Sequence[Finding]) -> list[Finding]:
@@ -42,11 +43,28 @@ class TextDetector:
                 findings.append(Finding(kind="text", category=m.category, box=m.box, confidence=m.confidence,
                                         severity=m.severity, context=context, text=m.text, detector=self.name,
                                         note=m.reason))
+        findings.extend(self._deny_term_hits(lines, findings, prior))
         return findings
+
+    def _deny_term_hits(self, lines: Sequence[TextLine], found: Sequence[Finding],
+                        prior: Sequence[Finding]) -> list[Finding]:
+        """Lines holding a policy deny term (a patient known to be in the shoot) that the classifier let pass:
+        "Welcome Garcia family" is not PHI by any rule, but it is when Garcia is the patient."""
+        hits = []
+        for line in lines:
+            low = line.text.lower()
+            if not any(t in low for t in self.deny_terms):
+                continue
+            if any(geometry.coverage(line.box, f.box) >= 0.9 for f in found):
+                continue  # already a finding; the policy forces it to redact
+            hits.append(Finding(kind="text", category="identifier", box=line.box, confidence=line.confidence,
+                                severity="high", context=context_of(line.box, prior), text=line.text,
+                                detector=self.name, note="contains a policy deny term"))
+        return hits
 
 
 def make(options, policy) -> TextDetector:
     from .. import phi
 
     phi.warm()  # name and word lists load with the models, not inside the first file's timing
-    return TextDetector(options.ocr)
+    return TextDetector(options.ocr, deny_terms=policy.deny_terms)

@@ -16,7 +16,7 @@ Bands are found as light regions whose minimum-area rectangle is long and well f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Sequence
 
 import cv2
 import numpy as np
@@ -291,7 +291,9 @@ class WristbandDetector:
         screens = [f.box for f in prior if f.kind == "screen"]
         for st in strips:
             box = geometry.clip(geometry.scale(st.box, 1 / s), w, h)
-            if any(geometry.coverage(box, sb) >= 0.7 for sb in screens):  # a bright panel of a screen
+            # A light panel inside a screen is the screen's business, unless it carries a barcode (a label the
+            # screen detector took for a tiny board).
+            if not st.bars and any(geometry.coverage(box, sb) >= 0.7 for sb in screens):
                 continue
             if not any(geometry.coverage(bc.box, box) >= 0.6 for bc in codes):
                 # zxing finds codes level or at right angles; a tilted band's code is decoded from its cut-out.

@@ -62,7 +62,8 @@ def merge_tile_quads(found: list[tuple[int, np.ndarray]], grid: list[tuple[int, 
     twice across, a tile border: a line is never read as two halves or twice. Only quads reaching into another
     tile can be such pieces; quads of the same tile are left alone (the detector already separated them)."""
     items = [({t}, q, geometry.from_points(q)) for t, q in found]
-    keep = [it for it in items if not any(geometry.intersection(it[2], g) for k, g in enumerate(grid) if k not in it[0])]
+    keep = [it for it in items
+            if not any(geometry.intersection(it[2], g) for k, g in enumerate(grid) if k not in it[0])]
     border = [it for it in items if not any(it is k for k in keep)]
     merged = True
     while merged:
