@@ -14,7 +14,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 from . import media
 from .detectors import build_detectors
 from .detectors.base import Detector, Frame
-from .findings import Finding, ScanResult, SourceInfo, decide_verdict, number_findings
+from .findings import Finding, ScanResult, SourceInfo, decide_verdict, drop_duplicates, number_findings
 from .metadata import metadata_findings, sanitized_exif
 from .policy import Policy
 from .redact import STYLES, annotate_image, redact_image
@@ -57,7 +57,7 @@ class Scanner:
             found.extend(det.detect(frame, found))
             if timings is not None:
                 timings[f"{det.name}_s"] = timings.get(f"{det.name}_s", 0.0) + time.perf_counter() - t
-        return self.policy.apply(found)
+        return drop_duplicates(self.policy.apply(found))
 
     def process(self, path: Path, out_dir: Optional[Path], redact: bool, rel: Optional[Path] = None) -> ScanResult:
         """Scan (and redact) one file. Never raises for bad input: the result says `error` and why."""

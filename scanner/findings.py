@@ -187,6 +187,24 @@ def mask_text(text: str) -> str:
     return _WORD.sub(lambda m: m.group(0)[0] + "*" * (len(m.group(0)) - 1) if len(m.group(0)) > 1 else "*", text)
 
 
+_ACTION_RANK = {"redact": 3, "flag": 2, "allow": 1, "ignore": 0}
+
+
+def drop_duplicates(findings: list[Finding]) -> list[Finding]:
+    """One finding per thing: when two detectors report the same category at the same place (a band's line read
+    by both the page OCR and the band reader), keep the one whose box covers the other, provided its action is at
+    least as strong — so a duplicate never turns a redaction into a flag."""
+    from .geometry import area, coverage
+
+    kept: list[Finding] = []
+    for f in sorted(findings, key=lambda f: (-_ACTION_RANK.get(f.action, 0), -area(f.box), -f.confidence)):
+        if any(k.category == f.category and coverage(f.box, k.box) >= 0.9
+               and _ACTION_RANK.get(k.action, 0) >= _ACTION_RANK.get(f.action, 0) for k in kept):
+            continue
+        kept.append(f)
+    return [f for f in findings if any(f is k for k in kept)]  # original order
+
+
 def number_findings(findings: list[Finding]) -> list[Finding]:
     """Give findings stable ids f1, f2 … in reading order (top to bottom, left to right)."""
     ordered = sorted(findings, key=lambda f: (f.box[1], f.box[0], f.kind))

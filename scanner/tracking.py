@@ -530,9 +530,10 @@ class FrameSampler:
         on = pooled > self.p.change_threshold
         if self.blocks_on is not None and self.blocks_on.shape == on.shape:
             on |= self.blocks_on & (pooled > self.p.change_threshold / 2)
-            # Only with a still camera: while it moves, blocks flicker at the edges of what the global motion
-            # explains, and content that stays in view is caught by the regular analyses anyway.
-            still = shift <= 0.02 * min(w, h)
+            # Only for local change (a still camera, or few blocks changed): while the whole picture moves, blocks
+            # flicker at the edges of what the global motion explains, and content that stays in view is caught
+            # by the regular analyses anyway.
+            still = shift <= 0.1 * min(w, h) or float(on.mean()) < 0.25
             if still and (self.blocks_on & ~on).any() and self.due is None:
                 # Something came and went before its analysis was due (a name flashed on a monitor, a chart
                 # opened and closed): the previous frame was the last to show it, and is still in the buffer.

@@ -84,3 +84,19 @@ def test_number_findings_in_reading_order():
     fs = number_findings([_f(box=(0, 100, 10, 110)), _f(box=(50, 0, 60, 10)), _f(box=(0, 0, 10, 10))])
     assert [f.id for f in fs] == ["f1", "f2", "f3"]
     assert [f.box for f in fs] == [(0, 0, 10, 10), (50, 0, 60, 10), (0, 100, 10, 110)]
+
+
+def test_drop_duplicates_keeps_the_covering_finding_of_equal_or_stronger_action():
+    from scanner.findings import drop_duplicates
+    big = _f(box=(0, 0, 100, 40), action="redact")
+    inner = _f(box=(10, 5, 90, 35), action="redact")
+    other_cat = _f(box=(10, 5, 90, 35), category="mrn")
+    assert drop_duplicates([inner, big, other_cat]) == [big, other_cat]
+
+
+def test_drop_duplicates_never_drops_a_redaction_for_a_flag():
+    from scanner.findings import drop_duplicates
+    flagged = _f(box=(0, 0, 100, 40), action="flag")
+    redacted = _f(box=(10, 5, 90, 35), action="redact")
+    assert drop_duplicates([flagged, redacted]) == [flagged, redacted]
+    assert drop_duplicates([_f(), _f()]) == [_f()]  # exact duplicates collapse to one
