@@ -275,6 +275,9 @@ def run_batch(paths: Sequence[Path | str], out_dir: Path | str | None, *, redact
         from .policy import Policy
 
         Policy.from_file(options.policy_file)  # a bad policy fails here, in one line, before workers start
+    if out is not None and out.is_dir():
+        # Temp files a SIGKILLed earlier run could not delete; a live concurrent writer touches its file more often.
+        media.remove_stale_parts(out, older_than_s=120)
     exp = expand_inputs(paths, out)
     res = BatchResult(out_dir=out, missing=list(exp.missing), not_media=list(exp.skipped))
     index = RunIndex(out) if out is not None else None
