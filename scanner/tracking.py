@@ -6,13 +6,17 @@ the residual motion of each grid point (a face walking by, a monitor entering th
 
 - `FrameSampler` decides which frames are analysed: the first and last, scene cuts (and the frame before them),
   frames where the picture changed since the last analysed frame (motion-compensated block difference) once
-  `max_gap` frames have passed, and frames where the camera has moved a good part of the picture.
+  `max_gap` frames have passed, frames where the camera has moved a good part of the picture, and — looking
+  back — the last frame of anything that appeared and vanished again before its analysis was due (a name flashed
+  on a monitor). A still picture is analysed once: unchanged frames are proven equal to an analysed one.
 - `Tracker` links findings of consecutive analysed frames into tracks (one per object) and gives each track a box
   in every frame between them: the box propagated forward from the earlier observation, the box propagated
   *backward* from the later one (so text that slides into view is covered from its first frame, clamped to the
   frame edge) and the linear interpolation, all unioned and widened by the local motion spread. A track that an
   analysed frame does not show stays covered (`miss_limit` analysed frames of grace, since one OCR miss is not
-  proof the text is gone) until an analysed frame shows it gone or it leaves the picture.
+  proof the text is gone; none while it is cut by the frame edge) until an analysed frame shows it gone or it
+  leaves the picture. Propagation follows the global affine, the spread of the LK points in the box, and the
+  motion-compensated change mask (flat objects LK cannot follow), with half the motion again as margin.
 
 Boxes are full-resolution pixel boxes (x0, y0, x1, y1), x1/y1 exclusive, as everywhere in scanner.
 """
@@ -181,8 +185,8 @@ def _propagate(box, affine: np.ndarray, src: np.ndarray, dst: np.ndarray, w: int
             # boxes) per frame.
             cap = np.full(2, float(max(bw, bh, 32)))
             lo, hi = np.maximum(lo, -cap), np.minimum(hi, cap)
-            # A quarter of the motion again as margin: a moving edge blurs, and LK under-reads fast motion.
-            slack = 0.25 * np.maximum(np.abs(lo), np.abs(hi))
+            # Half the motion again as margin: a moving edge blurs, and LK under-reads fast motion.
+            slack = 0.5 * np.maximum(np.abs(lo), np.abs(hi))
             lo, hi = lo - slack, hi + slack
     # Each side moves with the part of the box that went furthest its way: a box on a still background with a
     # moving patch in it (a face, a monitor sliding in) grows towards the patch's motion instead of staying put.
@@ -200,9 +204,13 @@ def _propagate(box, affine: np.ndarray, src: np.ndarray, dst: np.ndarray, w: int
                 ext = (*pts.min(axis=0), *pts.max(axis=0))
             nx0, ny0 = min(nx0, ext[0]), min(ny0, ext[1])
             nx1, ny1 = max(nx1, ext[2]), max(ny1, ext[3])
-    # Kept in float (rounded outward only when covering a frame) so rounding does not grow the box every frame.
-    out = (max(0.0, nx0), max(0.0, ny0), min(float(w), nx1), min(float(h), ny1))
-    return out if out[2] - out[0] >= 1.0 and out[3] - out[1] >= 1.0 else None
+    # Kept in float (rounded outward only when covering a frame) so rounding does not grow the box every frame,
+    # and not clipped to the picture: half out of view, an object keeps its size, so the redaction margin (a share
+    # of the box size) stays that of the whole face or line. None once no part of it is in view.
+    inside = (max(0.0, nx0), max(0.0, ny0), min(float(w), nx1), min(float(h), ny1))
+    if inside[2] - inside[0] < 1.0 or inside[3] - inside[1] < 1.0:
+        return None
+    return (nx0, ny0, nx1, ny1)
 
 
 def outward(box) -> Box:
@@ -439,12 +447,8 @@ class Tracker:
 
     # -- output
     def boxes_at(self, index: int) -> list[tuple[Track, Box]]:
-        out = []
-        for tr in self.tracks:
-            b = tr.boxes.get(index)
-            if b is not None:
-                out.append((tr, geometry.clip(b, self.w, self.h)))
-        return out
+        """(track, box) to paint at a frame. Boxes may reach past the picture (see _propagate); painting clips."""
+        return [(tr, tr.boxes[index]) for tr in self.tracks if index in tr.boxes]
 
     def findings(self, time_of) -> list[Finding]:
         """One finding per track: the most serious observation's description, the most restrictive action, the
@@ -453,8 +457,9 @@ class Tracker:
         for tr in self.tracks:
             if not tr.boxes:
                 continue
-            frames = [FrameHit(i, float(time_of(i)), tuple(int(v) for v in tr.boxes[i])) for i in sorted(tr.boxes)]
-            out.append(tr.finding.with_(id=tr.id, action=tr.action, box=geometry.union(tr.boxes.values()),
+            boxes = {i: geometry.clip(b, self.w, self.h) for i, b in tr.boxes.items()}  # source pixels
+            frames = [FrameHit(i, float(time_of(i)), tuple(int(v) for v in boxes[i])) for i in sorted(boxes)]
+            out.append(tr.finding.with_(id=tr.id, action=tr.action, box=geometry.union(boxes.values()),
                                         frames=frames))
         return out
 
@@ -494,6 +499,7 @@ class FrameSampler:
         self.acc = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # small-frame affine: ref -> current
         self.changed_since_ref = False
         self.blocks_on: Optional[np.ndarray] = None  # blocks that differ from the reference now (hysteresis)
+        self.blocks_peak: Optional[np.ndarray] = None  # how much each of them has differed at most
         self.due: Optional[int] = None  # the last frame that showed content which has since gone, not analysed
         self.last_analysis = -1
 
@@ -501,7 +507,7 @@ class FrameSampler:
         self.ref, self.ref_index = gray, index
         self.acc = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
         self.changed_since_ref = False
-        self.blocks_on, self.due, self.last_analysis = None, None, index
+        self.blocks_on, self.blocks_peak, self.due, self.last_analysis = None, None, None, index
 
     def transient_analysed(self, index: int) -> None:
         """A frame with content that has since gone was analysed; the reference (what is on screen) stays."""
@@ -530,14 +536,20 @@ class FrameSampler:
         on = pooled > self.p.change_threshold
         if self.blocks_on is not None and self.blocks_on.shape == on.shape:
             on |= self.blocks_on & (pooled > self.p.change_threshold / 2)
+            # Gone = was clearly different (twice the threshold: text, a face), now back to the reference.
+            # Blocks hovering near the threshold (hand shake, warp error on fine detail) do not count.
+            gone = self.blocks_on & ~on & (self.blocks_peak > 2 * self.p.change_threshold)
             # Only for local change (a still camera, or few blocks changed): while the whole picture moves, blocks
             # flicker at the edges of what the global motion explains, and content that stays in view is caught
             # by the regular analyses anyway.
             still = shift <= 0.1 * min(w, h) or float(on.mean()) < 0.25
-            if still and (self.blocks_on & ~on).any() and self.due is None:
+            if still and gone.any() and self.due is None:
                 # Something came and went before its analysis was due (a name flashed on a monitor, a chart
                 # opened and closed): the previous frame was the last to show it, and is still in the buffer.
                 self.due = index - 1
+        if self.blocks_peak is None or self.blocks_peak.shape != on.shape:
+            self.blocks_peak = np.zeros_like(pooled)
+        self.blocks_peak = np.where(on, np.maximum(self.blocks_peak, pooled), 0.0)
         self.blocks_on = on
         if on.any():
             self.changed_since_ref = True

@@ -112,3 +112,16 @@ def test_a_line_across_a_tile_border_is_read_once_and_whole(rapid):
     assert b[0] < cols[1][0] and b[2] > cols[0][1], ("not across a border", b, cols)
     hits = [ln for ln in rapid.read(rgb) if geometry.intersection(ln.box, box) > 0]
     assert len(hits) == 1 and read_back(text, hits[0].text), [(ln.text, ln.box) for ln in hits]
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("px", [60, 140])
+def test_large_text_across_the_tile_border_of_an_ordinary_photo_is_one_line(rapid, px):
+    img = Image.new("RGB", (1280, 960), (230, 230, 225))
+    d = ImageDraw.Draw(img)
+    d.text((250, 400), "GARCIA, MARIA", font=font(px), fill=(20, 20, 20))
+    box = d.textbbox((250, 400), "GARCIA, MARIA", font=font(px))
+    assert box[0] < even_grid(1280, 960, rapid.det_tile, 64)[1][0] < box[2]  # the border runs through the name
+    hits = [ln for ln in rapid.read(np.asarray(img)) if geometry.intersection(ln.box, box) > 0]
+    assert len(hits) == 1 and read_back("GARCIA, MARIA", hits[0].text), [(ln.text, ln.box) for ln in hits]
+    assert geometry.coverage(box, hits[0].box) > 0.95

@@ -77,9 +77,11 @@ def test_propagate_follows_zoom():
     assert b == (280, 140, 360, 220)
 
 
-def test_propagate_clamps_to_frame_edge():
+def test_propagate_keeps_the_size_of_a_box_half_out_of_the_picture():
+    # Half out of view an object keeps its size, so the redaction margin stays that of the whole object.
     b = outward(propagate_forward((600, 100, 650, 120), shift(10, 0), W, H, min_margin=0))
-    assert b == (610, 100, W, 120)
+    assert b == (610, 100, 660, 120)
+    assert geometry.clip(b, W, H) == (610, 100, W, 120)
 
 
 def test_propagate_returns_none_when_box_leaves_picture():

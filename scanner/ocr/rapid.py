@@ -54,7 +54,8 @@ def _same_line(a, b) -> bool:
     ha, hb = geometry.height(a), geometry.height(b)
     v = min(a[3], b[3]) - max(a[1], b[1])
     h = min(a[2], b[2]) - max(a[0], b[0])
-    return v >= 0.5 * min(ha, hb) and 0.5 <= ha / max(1, hb) <= 2.0 and h >= -0.25 * min(ha, hb)
+    # A gap of up to ~a word space: the detector may drop a cut glyph at the tile edge.
+    return v >= 0.5 * min(ha, hb) and 0.5 <= ha / max(1, hb) <= 2.0 and h >= -0.6 * min(ha, hb)
 
 
 def merge_tile_quads(found: list[tuple[int, np.ndarray]], grid: list[tuple[int, int, int, int]]) -> list[np.ndarray]:
