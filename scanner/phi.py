@@ -1261,6 +1261,151 @@ def _row_word_as_name(text: str) -> Optional[_Hit]:
     return _Hit("name", conf, "word beside a room number on a board row", start, start + len(toks[0]))
 
 
+# ------------------------------------------------------------------------------------ tracker tables
+# A census / tracker board is a table: a column of room numbers, a column of patient names beside it, often a
+# header row ("ROOM  PATIENT  NOTES", "Rm | Pt | RN") and a status column. OCR reads every cell as its own line and
+# the screens detector may find no board around it, so each cell alone is weak evidence ("ENGLE" could be a brand,
+# "509" a vital sign); the column structure is what makes them a room and a name.
+_HEADER_ROOM_RE = re.compile(r"(?<![A-Za-z])(?:room|rm|bed|bay|loc(?:ation)?)(?![A-Za-z])", re.I)
+_HEADER_NAME_RE = re.compile(r"(?<![A-Za-z])(?:patients?|pt|name)(?![A-Za-z])", re.I)
+_CELL_NAME_RE = re.compile(r"^\s*(?P<last>[A-Za-z][A-Za-z'’\-]+)\s*(?:,\s*(?P<init>[A-Za-z])\.?|,)?\s*$")
+TABLE_ROOM_CONF = 0.75  # a room number in a tracker table's room column
+TABLE_NAME_CONF = 0.8  # a census surname in the name column
+TABLE_WEAK_NAME_CONF = 0.65  # a name-shaped unknown word ("Oneill", a misread surname) in the name column
+COLUMN_ALIGN = 1.5  # text heights: how far apart the left edges of one column's cells may be (marker jitter)
+ROW_PITCH_MAX = 4.0  # text heights between consecutive rows of one column (one unread row still fits)
+
+
+def _name_cell(text: str, analysis: _Analysis) -> Optional[tuple[int, int, bool]]:
+    """(start, end, is_census_name) when a board cell reads as a patient name: "WESLEY", "Wiles, C.", "RUSH".
+    Clinical and status words ("NPO", "Tele", "Fall risk") and everyday words that are no one's surname are not."""
+    for h in analysis.hits:
+        if h.category == "name" and not h.staff:
+            return h.start, h.end, True
+    m = _CELL_NAME_RE.match(text)
+    if not m:
+        return None
+    info = word_info(m.group("last"))
+    if info.stop or len(info.norm) < 2:
+        return None
+    if not _is_name_shaped(m.group("last")) and not (m.group("init") and info.surname_strength > 0):
+        return None  # "olivas, G.": OCR lowered the capital; the initial still makes it a name cell
+    if info.surname_strength > 0 or info.first_strength > 0:
+        return m.start("last"), m.end(), True
+    if not info.common and (m.group("init") or len(info.norm) >= 4):
+        return m.start("last"), m.end(), False  # an unknown word with a surname's shape
+    return None
+
+
+def _header_above(top: float, x0: float, x1: float, h: float, lines: Sequence["TextLine"]) -> bool:
+    """A header row naming a room column and a patient column sits just above a table spanning x0..x1: either one
+    box ("ROOM  PATIENT  NOTES") or separate boxes on one row ("Room" "Patient" "Status")."""
+    near = [l for l in lines if l.box[3] <= top + 0.3 * h and top - l.box[3] <= 3 * h
+            and l.box[2] >= x0 - 2 * h and l.box[0] <= x1 + 2 * h and len(l.text or "") <= 60]
+    for a in near:
+        row = [b for b in near if _same_row(a.box, b.box)]
+        words = " ".join(b.text or "" for b in row)
+        if _HEADER_ROOM_RE.search(words) and _HEADER_NAME_RE.search(words):
+            return True
+    return False
+
+
+def _room_columns(keys: Sequence[int], lines: Sequence["TextLine"]) -> list[list[int]]:
+    """Room-number boxes grouped into columns: left edges aligned, rows stacked at a table's pitch."""
+    columns: list[list[int]] = []
+    for k in sorted(keys, key=lambda i: lines[i].box[1]):
+        b = lines[k].box
+        h = max(1, geometry.height(b))
+        for col in columns:
+            last = lines[col[-1]].box
+            if abs(b[0] - last[0]) <= COLUMN_ALIGN * h and 0 < b[1] - last[1] <= ROW_PITCH_MAX * h:
+                col.append(k)
+                break
+        else:
+            columns.append([k])
+    return [c for c in columns if len(c) >= 2]
+
+
+def _extend_name_column(cells: dict, keys: Sequence[int], lines: Sequence["TextLine"],
+                        analyses: Sequence[_Analysis]) -> None:
+    """Name cells whose room was not read (or sits in another region): names stacked in the name column of a
+    confirmed table, walking up and down from its cells, left edges aligned, one row pitch at a time."""
+    taken = {j for j, _ in cells.values()}
+    for direction in (1, -1):
+        edge = (max if direction > 0 else min)(taken, key=lambda j: lines[j].box[1])
+        while True:
+            eb = lines[edge].box
+            h = max(1, geometry.height(eb))
+            nxt = [j for j, l in enumerate(lines) if j not in taken and j not in keys
+                   and abs(l.box[0] - eb[0]) <= COLUMN_ALIGN * h and 0 < direction * (l.box[1] - eb[1]) <= 2.5 * h]
+            nxt = [j for j in nxt if _name_cell(lines[j].text or "", analyses[j])]
+            if not nxt:
+                break
+            edge = min(nxt, key=lambda j: abs(lines[j].box[1] - eb[1]))
+            taken.add(edge)
+            cells[("col", edge)] = (edge, _name_cell(lines[edge].text or "", analyses[edge]))
+
+
+def _table_hits(lines: Sequence["TextLine"], analyses: Sequence[_Analysis]) -> dict[int, list[_Hit]]:
+    """Room and name cells of the tracker tables among `lines` (line index -> hits), whatever the context."""
+    keys = [k for k, l in enumerate(lines) if _room_only(l)]
+    out: dict[int, list[_Hit]] = {}
+    for col in _room_columns(keys, lines):
+        cells: dict[int, tuple[int, tuple[int, int, bool]]] = {}  # room line -> (name line, cell)
+        for k in col:
+            for j in range(len(lines)):
+                if j not in keys and _next_right_on_row(k, j, lines):
+                    cell = _name_cell(lines[j].text or "", analyses[j])
+                    if cell:
+                        cells[k] = (j, cell)
+                    break
+        census = sum(1 for _, (_, _, strong) in cells.values() if strong)
+        boxes = [lines[k].box for k in col]
+        h = max(1, sorted(geometry.height(b) for b in boxes)[len(boxes) // 2])
+        x1 = max([b[2] for b in boxes] + [lines[j].box[2] for j, _ in cells.values()])
+        header = _header_above(min(b[1] for b in boxes), min(b[0] for b in boxes), x1, h, lines)
+        # Most rows must have a name beside the room: a column of numbers beside words (vitals) is no census.
+        if not ((census >= 2 and 2 * len(cells) >= len(col)) or (header and census >= 1)):
+            continue
+        why = "tracker table" + (" under a ROOM/PATIENT header" if header else "")
+        _extend_name_column(cells, keys, lines, analyses)
+        for k in col:
+            m = _room_only(lines[k])
+            out.setdefault(k, []).append(_Hit("room", TABLE_ROOM_CONF, f"room column of a {why}",
+                                              m.start("room"), m.end("room")))
+        for j, (s, e, strong) in cells.values():
+            conf = TABLE_NAME_CONF if strong else TABLE_WEAK_NAME_CONF
+            out.setdefault(j, []).append(_Hit("name", conf, f"name column of a {why}", s, e))
+    return out
+
+
+def _merge_table_hits(per_line: list[list[_Hit]], table: dict[int, list[_Hit]]) -> None:
+    """Add the table's hits: a cell already found as the same category keeps its span, at the higher confidence."""
+    for j, hits in table.items():
+        for t in hits:
+            same = [h for h in per_line[j] if h.category == t.category]
+            if not same:
+                per_line[j].append(t)
+                continue
+            for h in same:
+                if h.confidence < t.confidence:
+                    per_line[j][per_line[j].index(h)] = _Hit(h.category, t.confidence, f"{h.reason}; {t.reason}",
+                                                             h.start, h.end, max(h.priority, 1), h.staff)
+
+
+def table_matches(lines: Sequence["TextLine"]) -> list[PhiMatch]:
+    """The room and name cells of tracker tables among all the lines of a frame. The text detector classifies
+    lines per region; a board the screens detector split (or missed) still is one table across regions."""
+    analyses = [_analyse(l.text or "", None) for l in lines]
+    out = []
+    for j, hits in sorted(_table_hits(lines, analyses).items()):
+        line = lines[j]
+        for h in hits:
+            out.append(PhiMatch(h.category, tuple(int(v) for v in line.box), round(_clamp(h.confidence *
+                                _clamp(line.confidence)), 4), _severity(h), line.text[h.start:h.end], h.reason))
+    return out
+
+
 def classify_lines(lines: Sequence["TextLine"], context: Optional[str] = None) -> list[PhiMatch]:
     """Every identifier in a set of OCR lines from one region (labels linked to values in separate boxes)."""
     ctx = _norm_context(context)
@@ -1285,6 +1430,7 @@ def classify_lines(lines: Sequence["TextLine"], context: Optional[str] = None) -
                 hit = _row_word_as_name(lines[j].text or "")
                 if hit and any(_next_right_on_row(k, j, lines) for k in rooms):
                     per_line[j] = [hit]
+    _merge_table_hits(per_line, _table_hits(lines, analyses))
     out: list[PhiMatch] = []
     name_boxes: list[Box] = []
     for j, hits in enumerate(per_line):

@@ -7,11 +7,11 @@ import cv2
 import numpy as np
 import pytest
 
-from bench.context_scenes import (ambulance_patch, badge_car, car_patch, paste_warped, plate_patch, rect_quad,
-                                  sign_patch, wall)
+from bench.context_scenes import (ambulance_patch, badge_car, barcode_patch, car_patch, paste_warped, plate_patch,
+                                  rect_quad, sign_patch, wall)
 from scanner import geometry
 from scanner.detectors.base import Frame
-from scanner.detectors.plates import PlateDetector, glyph_rows, merge_into_prior, plate_like_text
+from scanner.detectors.plates import PlateDetector, glyph_rows, is_barcode, merge_into_prior, plate_like_text
 from scanner.findings import Finding
 
 
@@ -134,3 +134,45 @@ def test_clearly_read_sign_is_rejected(engine):
         s = sign_patch(random.Random(0), 300)  # seed 0 draws EXIT
         paste_warped(img, s, rect_quad(200, 150, s.shape[1], s.shape[0], 0))
         assert plates(img, engine) == []
+
+
+# ------------------------------------------------- look-alikes from the main benchmark (scenes 003, 012, 020)
+def test_barcode_on_a_band_is_not_a_plate():
+    """A Code128 barcode on a light band has a plate's shape and many thin 'glyphs' (main bench scene 020)."""
+    img = wall(900, 600, random.Random(4))
+    band = np.full((120, 420, 3), 250, np.uint8)
+    band[18:102, 70:350] = barcode_patch("58194352", 84, width=280)[:84, :280]
+    paste_warped(img, band, rect_quad(240, 240, 420, 120, angle=-12))
+    assert plates(img) == []
+
+
+def test_is_barcode_counts_thin_solid_bars():
+    bars = [(10 + 6 * i, 5, 2, 40, 80) for i in range(12)]
+    assert is_barcode(bars, 50)
+    glyphs = [(10 + 20 * i, 8, 14, 30, 200) for i in range(6)] + [(140, 8, 3, 30, 90)]  # letters and one '1'
+    assert not is_barcode(glyphs, 46)
+
+
+def test_word_cut_out_of_a_board_is_not_a_plate():
+    """A light strip holding a word that runs into both of its sides (a line of a whiteboard cut out by the
+    grey threshold) is not a plate: a plate's characters sit inside its border."""
+    crop = np.full((40, 160), 235, np.uint8)
+    cv2.putText(crop, "RADER", (-6, 33), cv2.FONT_HERSHEY_SIMPLEX, 1.3, 30, 3)
+    assert glyph_rows(crop)[0] == 0
+    plate = np.full((40, 160), 235, np.uint8)
+    cv2.putText(plate, "AB123", (14, 32), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 30, 3)
+    assert glyph_rows(plate)[0] >= 4
+
+
+@pytest.mark.models
+def test_room_number_on_a_board_is_not_a_plate(engine):
+    """A room number (509A) in a light gap of a whiteboard has a plate's shape and four glyphs; reading it (four
+    characters, clearly) rules it out (main bench scene 003)."""
+    img = np.full((300, 500, 3), (238, 240, 236), np.uint8)
+    img[:, :40] = (120, 170, 165)
+    img[90:150, 120:260] = 250
+    cv2.rectangle(img, (120, 90), (260, 150), (150, 150, 150), 2)
+    cv2.putText(img, "509A", (138, 136), cv2.FONT_HERSHEY_SIMPLEX, 1.3, (40, 50, 120), 3, cv2.LINE_AA)
+    geometry_only = plates(img)
+    assert geometry_only, "the drawn room label should look like a plate to geometry alone"
+    assert plates(img, engine) == []

@@ -126,3 +126,21 @@ def test_cli_offers_redact_screens():
     for cmd in ("scan", "redact"):
         out = CliRunner().invoke(app, [cmd, "--help"], env={"COLUMNS": "200"}).output
         assert "--redact-screens" in out
+
+
+def test_four_line_wall_sign_is_not_a_screen():
+    """A wall notice of four lines in mixed sizes (like sample_media/signage_only.jpg) is signage, not a screen:
+    it once made `make demo` report no clear file."""
+    img = wall(960, 600, random.Random(5))
+    sign = np.zeros((190, 560, 3), np.uint8)
+    sign[:] = (30, 60, 140)
+    for (text, scale, y) in (("Staff only", 0.8, 36), ("Please wash your hands", 1.2, 86),
+                             ("Vancomycin 1 g IV", 0.8, 130), ("RR 16", 0.6, 170)):
+        cv2.putText(sign, text, (20, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 2, cv2.LINE_AA)
+    paste_warped(img, sign, rect_quad(300, 60, 560, 190, angle=-1.5))
+    assert screens(img) == []
+
+
+def test_sample_signage_photo_is_not_a_screen():
+    rgb = cv2.cvtColor(cv2.imread("sample_media/signage_only.jpg"), cv2.COLOR_BGR2RGB)
+    assert screens(rgb) == []

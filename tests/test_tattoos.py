@@ -242,3 +242,54 @@ def test_policy_flags_unsure_tattoos_instead_of_redacting():
     sure = Finding(kind="tattoo", category="tattoo", box=(0, 0, 10, 10), confidence=0.7, severity="medium")
     out = Policy().apply([unsure, sure])
     assert [f.action for f in out] == ["flag", "redact"]
+
+
+# ------------------------------------------------------------------ a skin-coloured wall (main bench scene 038)
+def skin_wall_with_sign_and_discs():
+    """A dusty-pink wall the skin rule takes for skin, with a navy sign of four white lines and painted discs
+    (the main benchmark's signage scene, where the whole sign panel and the discs were once redacted as tattoos)."""
+    h, w = 600, 800
+    ramp = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
+    img = (np.array([186, 160, 161], np.float32) * (1 - ramp) + np.array([174, 149, 152], np.float32) * ramp)
+    img = np.clip(np.broadcast_to(img, (h, w, 3)) + np.random.default_rng(3).normal(0, 2, (h, w, 3)), 0, 255)
+    img = img.astype(np.uint8)
+    cv2.circle(img, (150, 150), 55, (230, 35, 80), -1, cv2.LINE_AA)  # a red ring around an olive disc
+    cv2.circle(img, (150, 150), 45, (135, 100, 20), -1, cv2.LINE_AA)
+    cv2.circle(img, (650, 90), 18, (185, 20, 120), -1, cv2.LINE_AA)  # a small magenta disc
+    sign = np.zeros((110, 170, 3), np.uint8)
+    sign[:] = (28, 59, 139)
+    for i, line in enumerate(["Soiled linen", "Oxygen in use", "Metoprolol 25 mg", "BP 118/76"]):
+        cv2.putText(sign, line, (8, 22 + 25 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+    m = cv2.getRotationMatrix2D((85, 55), 3, 1.0)
+    m[:, 2] += (420, 380)
+    mask = cv2.warpAffine(np.full((110, 170), 255, np.uint8), m, (w, h)) > 127
+    warped = cv2.warpAffine(sign, m, (w, h))
+    img[mask] = warped[mask]
+    cv2.circle(img, (470, 505), 14, (235, 20, 80), -1, cv2.LINE_AA)  # a red dot touching the sign
+    return img
+
+
+def test_sign_and_painted_discs_on_a_skin_coloured_wall_are_not_tattoos():
+    img = skin_wall_with_sign_and_discs()
+    found, det = detect(img)
+    assert found == []
+    vetoes = {why for _, why, _ in det.last_candidates}
+    assert any(w and "printed text" in w for w in vetoes)  # the sign: light lettering cut out of the panel
+    assert any(w and "convex" in w for w in vetoes)  # the discs
+
+
+def test_solid_shape_and_light_lettering_measures():
+    disc = np.zeros((80, 80), np.uint8)
+    cv2.circle(disc, (40, 40), 30, 1, -1)
+    assert T._is_solid_shape(disc.astype(bool))
+    ring = np.zeros((80, 80), np.uint8)
+    cv2.circle(ring, (40, 40), 30, 1, 4)
+    assert not T._is_solid_shape(ring.astype(bool))  # a drawn outline (mandala, heart) on an arm...
+    assert T._is_solid_shape(ring.astype(bool), min_ink=0.0)  # ...but on a skin-coloured wall an object
+    star = draw_design(80, random.Random(0), "tribal") > 127
+    assert not T._is_solid_shape(star, min_ink=0.0)  # spiky fills are not convex
+    panel = np.ones((90, 160), np.uint8) * 255
+    for i in range(4):
+        cv2.putText(panel, "Oxygen in use", (6, 20 + 20 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.45, 0, 1)
+    assert T._has_light_lettering(panel > 127, 5)
+    assert not T._has_light_lettering(disc.astype(bool), 5)

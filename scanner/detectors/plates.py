@@ -32,6 +32,8 @@ WORK_MAX_SIDE = 1920  # plates are small: keep a 1080p-class canvas
 ASPECT_RANGE = (1.3, 6.5)
 MIN_PLATE_H = 9  # canvas pixels
 GREY_LEVELS = (120, 150, 180, 210, 235)
+SIDE_MARGIN = 0.02  # share of the plate width left free on each side of the characters (the plate's border)
+MIN_BARCODE_BARS = 8
 MIN_GLYPH_CONTRAST = 40  # grey levels between a plate's characters and its background
 
 _PLATE_TEXT = re.compile(r"^[A-Z0-9]{5,9}$")
@@ -70,6 +72,8 @@ def glyph_rows(crop_gray: np.ndarray) -> tuple[int, bool]:
     for binary in (dark, 255 - dark):  # dark glyphs on light plates; light on dark for old/inverted plates
         n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
         comps = [tuple(int(v) for v in st) for st in stats[1:]]
+        if is_barcode(comps, h):
+            return 0, False
         for lo, hi, rows in ((0.25, 0.9, 1), (0.2, 0.5, 2)):
             # Letters set tight touch and merge into one component: a wide one counts as several characters.
             # Glyph ink fills 20-75% of its box; a window bar or a lamp is solid.
@@ -89,9 +93,12 @@ def glyph_rows(crop_gray: np.ndarray) -> tuple[int, bool]:
                     groups[-1].append(c)
                 else:
                     groups.append([c])
+            # A plate's characters sit inside its border: a row running into the crop's side is a word cut out
+            # of a board or a label by the threshold, not a plate.
             good = [g for g in groups if sum(_n_chars(c) for c in g) >= (4 if rows == 1 else 2)
                     and sum(_n_chars(c) == 1 for c in g) >= 2
-                    and (max(c[0] + c[2] for c in g) - min(c[0] for c in g)) >= (0.5 if rows == 1 else 0.3) * w]
+                    and (max(c[0] + c[2] for c in g) - min(c[0] for c in g)) >= (0.5 if rows == 1 else 0.3) * w
+                    and min(c[0] for c in g) >= SIDE_MARGIN * w and max(c[0] + c[2] for c in g) <= (1 - SIDE_MARGIN) * w]
             if rows == 2 and len(good) < 2:
                 continue
             count = sum(_n_chars(c) for g in good[:rows] for c in g) if good else 0
@@ -100,6 +107,13 @@ def glyph_rows(crop_gray: np.ndarray) -> tuple[int, bool]:
             if count > best:
                 best, two = count, rows == 2
     return best, two
+
+
+def is_barcode(comps: Sequence[tuple], h: int) -> bool:
+    """Many thin, solid, tall bars side by side (x, y, w, h, area components of an upright crop): a barcode.
+    A plate has at most a few solid strokes (1, I) among its characters."""
+    bars = [c for c in comps if c[3] >= 0.4 * h and c[2] <= 0.12 * c[3] + 2 and c[4] >= 0.8 * c[2] * c[3]]
+    return len(bars) >= MIN_BARCODE_BARS
 
 
 def _n_chars(comp: tuple) -> int:
@@ -208,6 +222,8 @@ class PlateDetector:
                     conf, text, note = max(conf, min(0.95, 0.6 + 0.35 * rconf)), read, note + ", plate-like text"
                 elif read and rconf >= 0.8 and not any(ch.isdigit() for ch in read) and len(read.strip()) >= 3:
                     continue  # clearly read lettering without a digit: a sign or a badge, not a plate
+                elif read and rconf >= 0.8 and c.glyphs <= 4 and len(re.sub(r"[^A-Za-z0-9]", "", read)) <= 4:
+                    continue  # four characters, clearly read and counted alike: a room number or a bed label
                 elif read:
                     text = read
             finding = Finding(kind="plate", category="plate", box=box, confidence=conf, severity="high",

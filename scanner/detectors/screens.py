@@ -23,6 +23,7 @@ from .base import Frame
 
 WORK_MAX_SIDE = 1280  # screens are big; a 720p-class canvas keeps 6 px text lines visible and costs ~30 ms
 MIN_LINES = 4  # a sign has one to three lines; an EHR row table, a board or a monitor has more
+MIN_ROWS = 5  # a sign or a notice holds up to four rows (title, message, a drug, a vital); a screen or a board more
 MIN_TEXT_COVER = 0.06  # fraction of the region covered by text-line blobs
 MAX_LINE_FRACTION = 0.2  # a screen's median line is at most this fraction of the region height (signs: bigger)
 MIN_WIDTH_SPREAD = 0.2  # coefficient of variation of line widths: text varies, a woven/printed pattern repeats
@@ -193,8 +194,8 @@ def classify_context(rgb_small: np.ndarray, gray: np.ndarray, box: Box, corners:
 def judge_region(box: Box, blobs: Sequence[TextBlob]) -> Optional[tuple[int, float, float, float]]:
     """(lines, cover, median line height, confidence) if the region holds dense small text, else None.
 
-    Dense small text means: at least MIN_LINES line blobs of about the same height on at least three distinct
-    rows, covering a fair share of the region, each line small relative to the region (a sign's one to three big
+    Dense small text means: at least MIN_LINES line blobs of about the same height on at least MIN_ROWS distinct
+    rows (a wall sign of four lines is not a screen), covering a fair share of the region, each line small relative to the region (a sign's one to three big
     lines fail this; their letters break into fragments of very different heights), and line widths that vary
     (names, numbers, labels) — a check or dot pattern repeats one blob size.
     """
@@ -202,7 +203,7 @@ def judge_region(box: Box, blobs: Sequence[TextBlob]) -> Optional[tuple[int, flo
     if len(inside) < MIN_LINES:
         return None
     lines, med_h = consistent_lines(inside)
-    if len(lines) < MIN_LINES or count_rows(lines, med_h) < 3:
+    if len(lines) < MIN_LINES or count_rows(lines, med_h) < MIN_ROWS:
         return None
     widths = np.array([geometry.width(b.box) for b in lines], np.float64)
     if widths.std() / widths.mean() < MIN_WIDTH_SPREAD:

@@ -32,6 +32,7 @@ from .base import Frame
 CANVAS_MAX_SIDE = 960
 MIN_REGION_FRAC = 0.002  # skin regions smaller than this (of the canvas) hold no readable tattoo
 MIN_INK_PX = 80  # ink pixels in a cluster on the canvas (~9x9): smaller marks are moles, specks, noise
+WALL_FRAC = 0.5  # "skin" over half the frame is as likely a skin-coloured wall: any convex outline there is an object
 CONFIDENT = 0.5  # at or above: severity medium, redacted by the default policy
 
 
@@ -54,6 +55,7 @@ class Candidate:
     rectangle: bool  # the region is a smallish four-cornered patch: a garment panel, a sheet, a board
     region_span: float  # share of the region's box the cluster's box covers (1 = pattern everywhere: cloth)
     colour_ink: float  # share of ink that is strongly coloured (not dark): red/green/blue tattoo ink
+    solid_shape: bool = False  # one flat convex blob of paint (a disc, a sign panel): an object, not drawn ink
 
 
 # ------------------------------------------------------------------------------------------------------ skin
@@ -204,6 +206,36 @@ def _is_text_line(ink: np.ndarray) -> bool:
     return len(tall) >= 5 and float(tall.std() / tall.mean()) < 0.3
 
 
+def _is_solid_shape(ink: np.ndarray, min_ink: float = 0.75) -> bool:
+    """Ink that is one flat convex blob: its outline (holes filled) fills >= 90% of its convex hull and the ink
+    fills >= `min_ink` of that outline. Discs, stickers and sign panels (light lettering in a solid plate) are such
+    blobs; tattoos are strokes (outlines, script: little of the outline inked) or spiky fills (stars, tribal: a
+    hull far bigger than the shape)."""
+    contours, _ = cv2.findContours(ink.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return False
+    outline = np.zeros(ink.shape, np.uint8)
+    cv2.drawContours(outline, contours, -1, 1, thickness=cv2.FILLED)
+    filled = int(outline.sum())
+    hull = cv2.convexHull(np.concatenate(contours))
+    hull_area = cv2.contourArea(hull)
+    if filled < MIN_INK_PX or hull_area <= 0:
+        return False
+    return filled >= 0.9 * hull_area and int(ink.sum()) >= min_ink * filled
+
+
+def _has_light_lettering(ink: np.ndarray, g: int) -> bool:
+    """Lines of light lettering cut out of the ink (a sign panel: white text on a dark plate): a text block
+    among the ink's holes covering a fair part of the cluster."""
+    contours, _ = cv2.findContours(ink.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return False
+    outline = np.zeros(ink.shape, np.uint8)
+    cv2.drawContours(outline, contours, -1, 1, thickness=cv2.FILLED)
+    holes = outline.astype(bool) & ~ink.astype(bool)
+    return any(geometry.area(b) >= 0.15 * ink.size for b in text_blocks(holes, g))
+
+
 def _is_rectangle(region: np.ndarray) -> bool:
     """A region outlined by four straight sides. Limbs, faces and torsos have rounded outlines."""
     contours, _ = cv2.findContours(region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -312,9 +344,11 @@ def candidates_in_region(grey: np.ndarray, hsv: np.ndarray, skin: np.ndarray, re
                              coherence=_coherence(gsub, cv2.dilate(sub.astype(np.uint8), np.ones((3, 3), np.uint8))),
                              sharpness=_sharpness(gsub, sub, contrast), ring_skin=ring_skin,
                              straight=_straight_fraction(sub),
-                             text_line=_is_text_line(sub) or any(geometry.coverage(box, b) >= 0.6 for b in blocks),
+                             text_line=(_is_text_line(sub) or any(geometry.coverage(box, b) >= 0.6 for b in blocks)
+                                        or _has_light_lettering(sub, g)),
                              repeated=repeated(sizeable, box),
-                             region_frac=region_frac, rectangle=rectangle, region_span=span, colour_ink=col))
+                             region_frac=region_frac, rectangle=rectangle, region_span=span, colour_ink=col,
+                             solid_shape=_is_solid_shape(sub, 0.0 if region_frac >= WALL_FRAC else 0.75)))
     return out
 
 
@@ -337,6 +371,8 @@ def veto(c: Candidate) -> Optional[str]:
         return "straight edges (frames, furniture, boards)"
     if c.text_line:
         return "printed text"
+    if c.solid_shape:
+        return "flat convex blob of paint (disc, sticker, sign panel)"
     if c.repeated:
         return "repeating pattern (cloth, print)"
     if c.region_frac < 0.3 and c.region_span >= 0.75 and c.fill >= 0.08:

@@ -6,7 +6,7 @@ from typing import Optional, Sequence
 from .. import geometry
 from ..findings import Finding
 from ..ocr import OcrEngine, TextLine, get_engine
-from ..phi import classify_lines
+from ..phi import classify_lines, table_matches
 from .base import Frame
 
 
@@ -43,8 +43,24 @@ class TextDetector:
                 findings.append(Finding(kind="text", category=m.category, box=m.box, confidence=m.confidence,
                                         severity=m.severity, context=context, text=m.text, detector=self.name,
                                         note=m.reason))
+        if len(groups) > 1:  # a board split across regions (or half inside a found screen) is still one table
+            self._merge_table_cells(lines, findings, prior)
         findings.extend(self._deny_term_hits(lines, findings, prior))
         return findings
+
+    def _merge_table_cells(self, lines: Sequence[TextLine], findings: list[Finding],
+                           prior: Sequence[Finding]) -> None:
+        """Tracker-table cells found across all lines: raise a weaker finding of the same cell, or add one."""
+        for m in table_matches(lines):
+            same = [f for f in findings if f.box == m.box and f.category == m.category]
+            if same:
+                for f in same:
+                    if f.confidence < m.confidence:
+                        f.confidence, f.severity, f.note = m.confidence, m.severity, f"{f.note}; {m.reason}"
+                continue
+            findings.append(Finding(kind="text", category=m.category, box=m.box, confidence=m.confidence,
+                                    severity=m.severity, context=context_of(m.box, prior), text=m.text,
+                                    detector=self.name, note=m.reason))
 
     def _deny_term_hits(self, lines: Sequence[TextLine], found: Sequence[Finding],
                         prior: Sequence[Finding]) -> list[Finding]:
