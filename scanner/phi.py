@@ -1277,23 +1277,33 @@ ROW_PITCH_MAX = 4.0  # text heights between consecutive rows of one column (one 
 
 
 def _name_cell(text: str, analysis: _Analysis) -> Optional[tuple[int, int, bool]]:
-    """(start, end, is_census_name) when a board cell reads as a patient name: "WESLEY", "Wiles, C.", "RUSH".
-    Clinical and status words ("NPO", "Tele", "Fall risk") and everyday words that are no one's surname are not."""
-    for h in analysis.hits:
-        if h.category == "name" and not h.staff:
-            return h.start, h.end, True
+    """(start, end, is_clearly_a_name) when a board cell reads as a patient name: "WESLEY", "Wiles, C.", "RUSH".
+    Clinical and status words ("NPO", "Tele", "Fall risk") and everyday words that are no one's surname are not;
+    surnames that are everyday words (GREEN, WARD) are cells of a known table but do not make one."""
+    named = [h for h in analysis.hits if h.category == "name" and not h.staff]
+    if any(h.confidence >= 0.5 for h in named):
+        h = max(named, key=lambda h: h.confidence)
+        return h.start, h.end, True
+    cell = _name_cell_by_shape(text)
+    if cell is None and named:  # "Wiles, C.": the name rules saw a name, if a doubtful one
+        return named[0].start, named[0].end, False
+    return cell
+
+
+def _name_cell_by_shape(text: str) -> Optional[tuple[int, int, bool]]:
     m = _CELL_NAME_RE.match(text)
     if not m:
         return None
     info = word_info(m.group("last"))
     if info.stop or len(info.norm) < 2:
         return None
-    if not _is_name_shaped(m.group("last")) and not (m.group("init") and info.surname_strength > 0):
+    initial = bool(m.group("init"))
+    if not _is_name_shaped(m.group("last")) and not (initial and info.surname_strength > 0):
         return None  # "olivas, G.": OCR lowered the capital; the initial still makes it a name cell
-    if info.surname_strength > 0 or info.first_strength > 0:
+    if info.surname_strength >= 0.7 or info.first_strength >= 0.9 or (initial and info.surname_strength > 0):
         return m.start("last"), m.end(), True
-    if not info.common and (m.group("init") or len(info.norm) >= 4):
-        return m.start("last"), m.end(), False  # an unknown word with a surname's shape
+    if info.surname_strength > 0 or info.first_strength > 0 or (not info.common and (initial or len(info.norm) >= 4)):
+        return m.start("last"), m.end(), False  # GREEN; or an unknown word with a surname's shape ("Oneill")
     return None
 
 
@@ -1326,7 +1336,7 @@ def _room_columns(keys: Sequence[int], lines: Sequence["TextLine"]) -> list[list
     return [c for c in columns if len(c) >= 2]
 
 
-def _extend_name_column(cells: dict, keys: Sequence[int], lines: Sequence["TextLine"],
+def _extend_name_column(cells: dict, key_set: set[int], lines: Sequence["TextLine"],
                         analyses: Sequence[_Analysis]) -> None:
     """Name cells whose room was not read (or sits in another region): names stacked in the name column of a
     confirmed table, walking up and down from its cells, left edges aligned, one row pitch at a time."""
@@ -1336,7 +1346,7 @@ def _extend_name_column(cells: dict, keys: Sequence[int], lines: Sequence["TextL
         while True:
             eb = lines[edge].box
             h = max(1, geometry.height(eb))
-            nxt = [j for j, l in enumerate(lines) if j not in taken and j not in keys
+            nxt = [j for j, l in enumerate(lines) if j not in taken and j not in key_set
                    and abs(l.box[0] - eb[0]) <= COLUMN_ALIGN * h and 0 < direction * (l.box[1] - eb[1]) <= 2.5 * h]
             nxt = [j for j in nxt if _name_cell(lines[j].text or "", analyses[j])]
             if not nxt:
@@ -1349,26 +1359,28 @@ def _extend_name_column(cells: dict, keys: Sequence[int], lines: Sequence["TextL
 def _table_hits(lines: Sequence["TextLine"], analyses: Sequence[_Analysis]) -> dict[int, list[_Hit]]:
     """Room and name cells of the tracker tables among `lines` (line index -> hits), whatever the context."""
     keys = [k for k, l in enumerate(lines) if _room_only(l)]
+    key_set = set(keys)
     out: dict[int, list[_Hit]] = {}
     for col in _room_columns(keys, lines):
         cells: dict[int, tuple[int, tuple[int, int, bool]]] = {}  # room line -> (name line, cell)
-        for k in col:
-            for j in range(len(lines)):
-                if j not in keys and _next_right_on_row(k, j, lines):
-                    cell = _name_cell(lines[j].text or "", analyses[j])
-                    if cell:
-                        cells[k] = (j, cell)
-                    break
+        for k in col:  # the name cell is the first box right of the room on its row
+            right = [j for j in range(len(lines)) if _left_of_on_row(lines[k].box, lines[j].box)]
+            j = min(right, key=lambda i: lines[i].box[0], default=None)
+            if j is not None and j not in key_set:
+                cell = _name_cell(lines[j].text or "", analyses[j])
+                if cell:
+                    cells[k] = (j, cell)
         census = sum(1 for _, (_, _, strong) in cells.values() if strong)
         boxes = [lines[k].box for k in col]
         h = max(1, sorted(geometry.height(b) for b in boxes)[len(boxes) // 2])
         x1 = max([b[2] for b in boxes] + [lines[j].box[2] for j, _ in cells.values()])
         header = _header_above(min(b[1] for b in boxes), min(b[0] for b in boxes), x1, h, lines)
-        # Most rows must have a name beside the room: a column of numbers beside words (vitals) is no census.
-        if not ((census >= 2 and 2 * len(cells) >= len(col)) or (header and census >= 1)):
+        # Without a ROOM/PATIENT header, two rows must hold clear names and most rows a name: a column of numbers
+        # beside words (vitals, a department directory, a colour code) is no census.
+        if not ((census >= 2 and 2 * len(cells) >= len(col)) or (header and cells)):
             continue
         why = "tracker table" + (" under a ROOM/PATIENT header" if header else "")
-        _extend_name_column(cells, keys, lines, analyses)
+        _extend_name_column(cells, key_set, lines, analyses)
         for k in col:
             m = _room_only(lines[k])
             out.setdefault(k, []).append(_Hit("room", TABLE_ROOM_CONF, f"room column of a {why}",

@@ -11,6 +11,8 @@ worst analysed frames. Outputs are written to temporary files and renamed only w
 from __future__ import annotations
 
 import heapq
+import queue
+import threading
 import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ import numpy as np
 from . import media
 from .detectors.base import Frame
 from .findings import Finding, ScanResult, decide_verdict
+from .ocr.rapid import detection_canvas
 from .redact import annotate_image, redact_image
 from .tracking import (FrameSampler, Motion, SamplerParams, Tracker, TrackerParams, estimate_motion,
                        track_finding)
@@ -37,6 +40,11 @@ BUFFER_BYTES = 640 * 1024 * 1024  # frames held open for backward extension: at 
 CONTACT_FRAMES = 6
 ANNOTATED_MAX_SIDE = 1280  # the annotated copy is for checking boxes: 720p is plenty, and 2.25x less to encode
 CONTACT_THUMB = 480
+# Text detection on video frames runs on a canvas no larger than this (photos: 2048). A 1080p frame in 2048-canvas
+# tiles cost ~4 s; at 1280 (two ~670 px tiles, upscaled by the detector to 736) about a third of that. Lines are
+# still recognised from full-resolution crops. Smaller text than ~12 px on a 1080p frame may go undetected.
+VIDEO_DET_MAX_SIDE = 1280
+WRITE_QUEUE = 8  # frames waiting for the writer thread (each a full-size RGB frame)
 # Audio codecs the MP4 container carries as they are; anything else is re-encoded to AAC.
 MP4_AUDIO = {"aac", "mp3", "opus", "alac", "ac3", "eac3", "flac"}
 SEVERITY_WEIGHT = {"high": 3, "medium": 2, "low": 1}
@@ -157,6 +165,77 @@ def frame_score(findings: list[Finding]) -> float:
     return float(sum(SEVERITY_WEIGHT.get(f.severity, 3) for f in findings if f.action in ("redact", "flag")))
 
 
+class FrameWriter:
+    """Renders settled frames (redaction, annotation, contact sheet) and hands them to the sink.
+
+    For video this runs on a worker thread: x264, PyAV and OpenCV release the GIL, so encoding the previous frames
+    overlaps the analysis of the next one (the analysis alone keeps barely one core busy). Frames go through a
+    bounded queue in order; an error on the worker is raised in the caller at the next `put` or at `close`."""
+
+    def __init__(self, style, sink: Optional[Sink], redact: bool, timings: dict, threaded: bool = False):
+        self.style, self.sink, self.redact, self.timings = style, sink, redact, timings
+        self.contact = ContactSheet()
+        self.error: Optional[BaseException] = None
+        self.stopping = False
+        self.thread: Optional[threading.Thread] = None
+        if threaded:
+            self.queue: queue.Queue = queue.Queue(maxsize=WRITE_QUEUE)
+            self.thread = threading.Thread(target=self._run, name="video-writer", daemon=True)
+            self.thread.start()
+
+    def put(self, item: Buffered, here: list[Finding], analysed: bool) -> None:
+        if self.thread is None:
+            self._render(item, here, analysed)
+            return
+        self._raise()
+        self.queue.put((item, here, analysed))
+
+    def close(self) -> None:
+        """Wait until every frame is written; raise what went wrong on the worker, if anything."""
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+            self.thread = None
+        self._raise()
+
+    def abort(self) -> None:
+        """Stop the worker without writing what is left (the run failed; outputs are discarded)."""
+        if self.thread is not None:
+            self.stopping = True
+            self.queue.put(None)  # the worker drains the queue once stopping, so this never blocks for long
+            self.thread.join()
+            self.thread = None
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        while True:
+            job = self.queue.get()
+            if job is None:
+                return
+            if self.error is not None or self.stopping:
+                continue  # keep draining so the producer never blocks on a full queue
+            try:
+                self._render(*job)
+            except BaseException as e:  # re-raised in the caller
+                self.error = e
+
+    def _render(self, item: Buffered, here: list[Finding], analysed: bool) -> None:
+        t = time.perf_counter()
+        redacted = redact_image(item.rgb, here, self.style) if self.redact else None
+        if analysed:
+            shown = annotate_image(item.rgb, here, redacted=redacted)
+            self.contact.offer(frame_score(here), item.index, item.time, shown)
+        if self.sink is not None:
+            annotated = annotate_image(item.rgb, here)
+            self.timings["redact_s"] = self.timings.get("redact_s", 0.0) + time.perf_counter() - t
+            t = time.perf_counter()
+            self.sink.write(item, redacted, annotated)
+            self.timings["encode_s"] = self.timings.get("encode_s", 0.0) + time.perf_counter() - t
+
+
 def small_grey(rgb: np.ndarray) -> tuple[np.ndarray, float]:
     """A small grey copy for motion measurement, and the factor from its pixels to full resolution."""
     h, w = rgb.shape[:2]
@@ -172,7 +251,8 @@ class Pipeline:
 
     def __init__(self, scanner: "Scanner", result: ScanResult, width: int, height: int,
                  sampler: FrameSampler, sink: Optional[Sink], redact: bool,
-                 analyse_all_changes: bool = False, lookback: Optional[int] = None):
+                 analyse_all_changes: bool = False, lookback: Optional[int] = None, threaded: bool = False,
+                 det_max_side: Optional[int] = None):
         self.scanner, self.result = scanner, result
         # Frames stay open twice the analysis interval behind the newest analysed frame, so a new track can be
         # extended back over text that took that long to slide into view (memory: that many frames).
@@ -189,7 +269,9 @@ class Pipeline:
         self.times: dict[int, float] = {}
         self.prev_grey: Optional[np.ndarray] = None
         self.last_analysed_rgb: Optional[np.ndarray] = None
-        self.contact = ContactSheet()
+        self.writer = FrameWriter(scanner.style, sink, redact, result.timings, threaded=threaded)
+        self.contact = self.writer.contact
+        self.det_max_side = det_max_side
         self.frames_in = 0
 
     def push(self, item: Buffered) -> None:
@@ -238,7 +320,8 @@ class Pipeline:
         self._emit(self.tracker.finish(last.index))
 
     def _analyse(self, item: Buffered, grey: Optional[np.ndarray], move_reference: bool = True) -> None:
-        findings = self.scanner.analyse(Frame(item.rgb, item.index, item.time), self.result.timings)
+        with detection_canvas(self.det_max_side):
+            findings = self.scanner.analyse(Frame(item.rgb, item.index, item.time), self.result.timings)
         self.analysed.add(item.index)
         if move_reference:
             self.last_analysed_rgb = item.rgb
@@ -261,15 +344,7 @@ class Pipeline:
 
     def _write(self, item: Buffered) -> None:
         here = [track_finding(tr, box) for tr, box in self.tracker.boxes_at(item.index)]
-        t = time.perf_counter()
-        redacted = redact_image(item.rgb, here, self.scanner.style) if self.redact else None
-        if item.index in self.analysed:
-            shown = annotate_image(item.rgb, here, redacted=redacted)
-            self.contact.offer(frame_score(here), item.index, item.time, shown)
-        if self.sink is not None:
-            annotated = annotate_image(item.rgb, here)
-            self.result.timings["redact_s"] = self.result.timings.get("redact_s", 0.0) + time.perf_counter() - t
-            self.sink.write(item, redacted, annotated)
+        self.writer.put(item, here, item.index in self.analysed)
 
 
 # ------------------------------------------------------------------------------------------------- video I/O
@@ -515,7 +590,9 @@ def process_video(scanner: "Scanner", path: Path, out_dir: Optional[Path], rel: 
                                     sink.audio_packet(early)
                                 early_audio.clear()
                             pipeline = Pipeline(scanner, result, source.width, source.height,
-                                                sampler_for(float(fps or 30)), sink, redact)
+                                                sampler_for(float(fps or 30)), sink, redact, threaded=True,
+                                                det_max_side=VIDEO_DET_MAX_SIDE)
+                            stack.callback(pipeline.writer.abort)  # runs before the writers are closed
                         elif rgb.shape[:2] != (source.height, source.width):
                             raise media.MediaError(f"frame {index} changes size mid-video "
                                                    f"({rgb.shape[1]}x{rgb.shape[0]}): not supported")
@@ -534,6 +611,7 @@ def process_video(scanner: "Scanner", path: Path, out_dir: Optional[Path], rel: 
                                        f"{damage[0].strip()}")
             _check_complete(index, declared_frames, last_time, duration, fps)
             pipeline.end()
+            pipeline.writer.close()
             source.frames = index
             step = 1 / float(fps) if fps else 0.0
             source.duration = round(duration if duration else last_time + step, 3)
@@ -696,6 +774,7 @@ def process_animation(scanner: "Scanner", path: Path, out_dir: Optional[Path], r
     if pipeline is None:
         raise media.MediaError("no frames could be decoded")
     pipeline.end()
+    pipeline.writer.close()
     source.frames = count
     source.duration = round(t, 3)
     result.findings = pipeline.tracker.findings(lambda i: pipeline.times.get(i, 0.0))

@@ -576,3 +576,114 @@ def test_classify_lines_never_crashes_and_boxes_are_line_boxes(specs, context):
         assert 0.0 <= m.confidence <= 1.0
         assert m.box in boxes  # the box of a line that was read: redacting it covers the identifier
         assert m.text and m.reason
+
+
+# ------------------------------------------------------------------------------------------ tracker tables
+def _board(rows, x_room=20, x_name=140, top=60, pitch=50, h=30, header=None):
+    """OCR lines of a tracker board: one box per cell, rows `pitch` px apart; a row is (room, name[, status])."""
+    lines = [line(header[0], (x_room, top - pitch, x_room + 60 * len(header[0]) // 4, top - pitch + h))] \
+        if header else []
+    for i, row in enumerate(rows):
+        y = top + i * pitch
+        if row[0]:
+            lines.append(line(row[0], (x_room, y, x_room + 70, y + h)))
+        if row[1]:
+            lines.append(line(row[1], (x_name, y, x_name + 15 * len(row[1]), y + h)))
+        if len(row) > 2:
+            lines.append(line(row[2], (400, y, 400 + 15 * len(row[2]), y + h)))
+    return lines
+
+
+def _by_cat(ms):
+    return {c: {m.text for m in ms if m.category == c} for c in ("room", "name")}
+
+
+def test_board_without_context_or_header_is_a_table_from_its_columns():
+    """Scene 003: no screen region found, header 'Unit 4 West': lone surnames beside room numbers, row by row."""
+    rows = [("425A", "WESLEY", "Fall risk"), ("328A", "SCHRADER", "Tele"), ("509", "ELLER"),
+            ("332", "WOFFORD", "NPO"), ("509A", "CORDERO", "Isolation"), ("107B", "Oneill, R.")]
+    ms = _match(_board(rows, header=("Unit 4 West",)))
+    got = _by_cat(ms)
+    assert got["room"] == {"425A", "328A", "509", "332", "509A", "107B"}
+    assert got["name"] == {"WESLEY", "SCHRADER", "ELLER", "WOFFORD", "CORDERO", "Oneill, R."}
+    assert all(m.confidence >= 0.5 for m in ms)  # redacted at the default policy, not just flagged
+    assert not {m.text for m in ms} & {"Fall risk", "Tele", "NPO", "Isolation", "Unit 4 West"}
+
+
+def test_header_row_in_separate_boxes_makes_two_rows_a_table():
+    lines = [line("Room", (20, 10, 70, 40)), line("Patient", (140, 10, 230, 40)), line("Status", (400, 10, 480, 40)),
+             line("111A", (20, 60, 90, 90)), line("SQUIRES,I", (140, 60, 280, 90)),
+             line("208", (20, 110, 90, 140)), line("Ready", (400, 110, 480, 140))]
+    got = _by_cat([m for m in _match(lines) if m.confidence >= 0.5])
+    assert got["room"] == {"111A", "208"} and got["name"] == {"SQUIRES,I"}
+
+
+def test_surnames_that_are_common_words_are_names_in_a_table_but_do_not_make_one():
+    table = _board([("211B", "ENGLE"), ("224B", "RUSH"), ("440B", "Lovett, L.")])
+    assert "RUSH" in {m.text for m in _match(table, category="name") if m.confidence >= 0.5}
+    colours = _board([("310", "GREEN"), ("312", "BLUE"), ("314", "GOLD")])  # a colour-coded directory
+    assert not [m for m in _match(colours) if m.confidence >= 0.5]
+
+
+def test_name_column_continues_below_rows_whose_room_was_not_read():
+    rows = [("520", "Olivas, G."), ("211B", "ENGLE"), (None, "GAUTHIER"), (None, "RUSH"), (None, "NPO")]
+    names = {m.text for m in _match(_board(rows, header=("ROOM  PATIENT  NOTES",)), category="name")
+             if m.confidence >= 0.5}
+    assert names == {"Olivas", "ENGLE", "GAUTHIER", "RUSH"} or names == {"Olivas, G.", "ENGLE", "GAUTHIER", "RUSH"}
+
+
+def test_ocr_lowered_capital_with_initial_is_still_a_name_cell():
+    ms = _match(_board([("520", "olivas, G."), ("211B", "ENGLE"), ("536A", "WESLEY")]), category="name")
+    assert any(m.text.startswith("olivas") and m.confidence >= 0.5 for m in ms)
+
+
+def test_columns_of_numbers_beside_clinical_words_are_not_tables():
+    vitals = _board([("120", "Systolic"), ("105", "Pulse"), ("98", "SpO2"), ("250", "Glucose")])
+    directory = _board([("310", "Radiology"), ("312", "Cardiology"), ("314", "Pharmacy"), ("316", "Chapel")],
+                       header=("Room  Department",))
+    drugs = _board([("500", "Heparin"), ("250", "Insulin"), ("100", "Tylenol")])
+    for lines in (vitals, directory, drugs):
+        assert not [m for m in _match(lines) if m.confidence >= 0.5], [l.text for l in lines]
+
+
+def test_one_room_and_name_row_without_a_header_is_no_table():
+    ms = _match(_board([("425A", "WESLEY")]))
+    assert not [m for m in ms if m.category == "room" and m.confidence >= 0.5]
+
+
+def test_misaligned_numbers_are_not_one_room_column():
+    lines = [line("425A", (20, 60, 90, 90)), line("WESLEY", (140, 60, 260, 90)),
+             line("328A", (600, 110, 670, 140)), line("SCHRADER", (720, 110, 860, 140))]
+    assert not [m for m in _match(lines) if m.category == "room" and m.confidence >= 0.5]
+
+
+def test_table_matches_joins_a_board_split_across_regions():
+    """Scene 018: the screens detector put the lower rows' room numbers in a region of their own."""
+    rows = [("520", "Olivas, G."), ("211B", "ENGLE"), ("536A", "GAUTHIER"), ("440B", "RUSH")]
+    lines = _board(rows)
+    got = _by_cat([m for m in phi.table_matches(lines) if m.confidence >= 0.5])
+    assert got["room"] == {"520", "211B", "536A", "440B"}
+    assert {"ENGLE", "GAUTHIER", "RUSH"} <= got["name"]
+    assert phi.table_matches(_board([("120", "Systolic"), ("105", "Pulse")])) == []
+
+
+def test_text_detector_merges_table_cells_across_regions():
+    from scanner.detectors.text import TextDetector
+    from scanner.findings import Finding
+
+    class FixedReader:  # the detector's OCR input, fixed: this tests how regions are merged, not OCR
+        def __init__(self, lines):
+            self.lines = lines
+
+        def read(self, rgb):
+            return self.lines
+
+    rows = [("520", "Olivas, G."), ("211B", "ENGLE"), ("536A", "GAUTHIER"), ("440B", "RUSH")]
+    lines = _board(rows)
+    board = Finding(kind="screen", category="screen", box=(0, 150, 100, 260), confidence=0.9, severity="medium",
+                    context="whiteboard", detector="screens")  # holds only the last two room numbers
+    det = TextDetector(FixedReader(lines))
+    fs = det.detect(type("F", (), {"rgb": None})(), [board])
+    redacted = {f.text for f in fs if f.confidence >= 0.5}
+    assert {"520", "211B", "536A", "440B", "ENGLE", "GAUTHIER", "RUSH"} <= redacted
+    assert len({(f.box, f.category) for f in fs}) == len(fs)  # a cell found twice is one finding

@@ -138,7 +138,7 @@ BASE = T.Candidate(box=(0, 0, 60, 60), ink_px=700, fill=0.25, contrast=70, dot_f
     ({"ring_skin": 0.2}, "skin"), ({"dot_frac": 0.9}, "dots"), ({"coherence": 0.9}, "streaks"),
     ({"sharpness": 0.05}, "shadow"), ({"straight": 0.8}, "straight"), ({"text_line": True}, "text"),
     ({"repeated": True}, "pattern"), ({"fill": 0.03}, "sparse"), ({"rectangle": True}, "rectangular"),
-    ({"region_span": 0.9, "fill": 0.3}, "whole region"),
+    ({"region_span": 0.9, "fill": 0.3}, "whole region"), ({"solid_shape": True}, "convex"),
 ])
 def test_each_look_alike_is_vetoed(change, why):
     assert T.veto(BASE) is None
@@ -283,13 +283,16 @@ def test_solid_shape_and_light_lettering_measures():
     cv2.circle(disc, (40, 40), 30, 1, -1)
     assert T._is_solid_shape(disc.astype(bool))
     ring = np.zeros((80, 80), np.uint8)
-    cv2.circle(ring, (40, 40), 30, 1, 4)
-    assert not T._is_solid_shape(ring.astype(bool))  # a drawn outline (mandala, heart) on an arm...
-    assert T._is_solid_shape(ring.astype(bool), min_ink=0.0)  # ...but on a skin-coloured wall an object
-    star = draw_design(80, random.Random(0), "tribal") > 127
-    assert not T._is_solid_shape(star, min_ink=0.0)  # spiky fills are not convex
+    cv2.circle(ring, (40, 40), 30, 1, 6)
+    assert not T._is_solid_shape(ring.astype(bool))  # a drawn circle on an arm...
+    assert T._is_solid_shape(ring.astype(bool), rings=True)  # ...but on a skin-coloured wall a painted ring
+    mandala = draw_design(80, random.Random(0), "mandala") > 127
+    assert not T._is_solid_shape(mandala, rings=True)  # spokes split the inside into many holes
+    tribal = draw_design(80, random.Random(0), "tribal") > 127
+    assert not T._is_solid_shape(tribal, rings=True)  # spiky fills are not convex
     panel = np.ones((90, 160), np.uint8) * 255
     for i in range(4):
         cv2.putText(panel, "Oxygen in use", (6, 20 + 20 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.45, 0, 1)
     assert T._has_light_lettering(panel > 127, 5)
     assert not T._has_light_lettering(disc.astype(bool), 5)
+    assert not T._has_light_lettering(draw_design(80, random.Random(0), "flower") > 127, 5)

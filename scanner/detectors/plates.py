@@ -5,10 +5,13 @@ No plate model ships offline (DESIGN.md), so this is geometry plus OCR:
    rectangle has a plate's proportions (about 1.3:1 to 6.5:1: US 2:1, EU 4.7:1, two-line plates ~1.6:1);
 2. glyphs: cut out upright, the rectangle must hold a row (or two rows) of 4+ dark characters of one height,
    each 25-90% of the plate height (two-line: 20-50%), spanning at least half its width — AMBULANCE lettering on
-   a white body, chrome badges and signs fail on the rectangle or on the glyph proportions;
+   a white body, chrome badges and signs fail on the rectangle or on the glyph proportions; a row of characters
+   must sit inside the plate's border (a word cut out of a board by the grey threshold runs into its sides), and
+   many tall narrow bars are a barcode;
 3. reading: the crop goes to the OCR engine; text shaped like a plate (4-9 letters/digits with a digit) raises
-   the confidence, and confidently read text without any digit (EXIT, RADIOLOGY) rejects the candidate. A plate
-   whose characters OCR misreads is still reported from geometry alone.
+   the confidence, and confidently read text without any digit (EXIT, RADIOLOGY), or of four characters where
+   four glyphs were counted (a room number, 509A), rejects the candidate. A plate whose characters OCR misreads
+   is still reported from geometry alone.
 
 The plate detector runs after the text detector. If the text detector already reported text inside the plate,
 that finding is turned into the plate finding (one finding, not two).
@@ -98,7 +101,8 @@ def glyph_rows(crop_gray: np.ndarray) -> tuple[int, bool]:
             good = [g for g in groups if sum(_n_chars(c) for c in g) >= (4 if rows == 1 else 2)
                     and sum(_n_chars(c) == 1 for c in g) >= 2
                     and (max(c[0] + c[2] for c in g) - min(c[0] for c in g)) >= (0.5 if rows == 1 else 0.3) * w
-                    and min(c[0] for c in g) >= SIDE_MARGIN * w and max(c[0] + c[2] for c in g) <= (1 - SIDE_MARGIN) * w]
+                    and min(c[0] for c in g) >= SIDE_MARGIN * w
+                    and max(c[0] + c[2] for c in g) <= (1 - SIDE_MARGIN) * w]
             if rows == 2 and len(good) < 2:
                 continue
             count = sum(_n_chars(c) for g in good[:rows] for c in g) if good else 0
@@ -110,9 +114,10 @@ def glyph_rows(crop_gray: np.ndarray) -> tuple[int, bool]:
 
 
 def is_barcode(comps: Sequence[tuple], h: int) -> bool:
-    """Many thin, solid, tall bars side by side (x, y, w, h, area components of an upright crop): a barcode.
-    A plate has at most a few solid strokes (1, I) among its characters."""
-    bars = [c for c in comps if c[3] >= 0.4 * h and c[2] <= 0.12 * c[3] + 2 and c[4] >= 0.8 * c[2] * c[3]]
+    """Many tall, narrow bars side by side (x, y, w, h, area components of an upright crop): a barcode, its bars
+    upright or slanted (a band's barcode seen at another angle than the light strip around it). A plate has at
+    most a few narrow strokes (1, I) among its characters."""
+    bars = [c for c in comps if c[3] >= 0.5 * h and c[2] <= 0.25 * c[3]]
     return len(bars) >= MIN_BARCODE_BARS
 
 

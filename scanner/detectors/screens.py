@@ -2,7 +2,7 @@
 
 A region is reported when it holds *dense small text* (many short, aligned lines — an EHR screen, a tracker board,
 a census whiteboard), whether or not OCR can read it: text a person can read by zooming in is a leak even where
-the OCR failed. Signs (one to three big lines), windows and picture frames (no text lines), and patterned cloth
+the OCR failed. Signs and notices (up to four lines), windows and picture frames (no text lines), and patterned cloth
 (no glyph-like strokes) are not screens.
 
 Everything here is classical image processing on a downscaled grey canvas (no model): gradient strokes closed
@@ -195,9 +195,10 @@ def judge_region(box: Box, blobs: Sequence[TextBlob]) -> Optional[tuple[int, flo
     """(lines, cover, median line height, confidence) if the region holds dense small text, else None.
 
     Dense small text means: at least MIN_LINES line blobs of about the same height on at least MIN_ROWS distinct
-    rows (a wall sign of four lines is not a screen), covering a fair share of the region, each line small relative to the region (a sign's one to three big
-    lines fail this; their letters break into fragments of very different heights), and line widths that vary
-    (names, numbers, labels) — a check or dot pattern repeats one blob size.
+    rows (a wall notice of four lines is not a screen), covering a fair share of the region, each line small
+    relative to the region (a sign's one to three big lines fail this; their letters break into fragments of very
+    different heights), and line widths that vary (names, numbers, labels) — a check or dot pattern repeats one
+    blob size.
     """
     inside = [b for b in blobs if geometry.coverage(b.box, box) >= 0.6]
     if len(inside) < MIN_LINES:

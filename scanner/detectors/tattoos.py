@@ -6,15 +6,16 @@ No tattoo model ships offline, so this is built from what the pixels say (no tra
 3. ink: pixels clearly darker than the skin around them (local level by normalised convolution, so soft shadows and
    shading cancel out) or clearly not skin-coloured, away from the region border and outside faces;
 4. clusters of ink strokes, each judged: vetoes for the hard negatives (not surrounded by skin; round dots = moles
-   and freckles; parallel streaks or sparse strokes = wood grain and hair; soft edges = shadows; long straight
-   edges = frames and furniture; rows of glyphs = print; many same-size clusters or a four-sided region = cloth,
-   paper, boards; faces = the face detector's) and a confidence from size, contrast, edge sharpness, stroke
-   directions, and less when the "skin" is so large it may be a skin-coloured wall.
+   and freckles; parallel streaks or sparse strokes = wood grain and hair; soft edges = shadows; long straight edges
+   = frames and furniture; rows of glyphs, or light lettering cut out of a panel = print; one flat convex blob of
+   paint (a disc, a sticker; on a skin-coloured wall also a ring round a disc) = an object; many same-size clusters
+   or a four-sided region = cloth, paper, boards; faces = the face detector's) and a confidence from size, contrast,
+   edge sharpness, stroke directions, and less when the "skin" is so large it may be a skin-coloured wall.
 
 Confidence is deliberately modest (<= 0.8): below the policy's min_confidence (0.5) a finding is a "possible tattoo"
 with severity low and is flagged, not redacted. Known misses: armbands and other straight-edged solid bands (they
-look like made things), ink on skin the colour rule misses when no face gives the person's tone, very fine
-line work. Everything runs on a <= 960 px canvas (~0.1-0.2 s per 1080p frame).
+look like made things), solid convex designs (a filled disc), ink on skin the colour rule misses when no face gives
+the person's tone, very fine line work. Everything runs on a <= 960 px canvas (~0.1-0.2 s per 1080p frame).
 """
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ from .base import Frame
 CANVAS_MAX_SIDE = 960
 MIN_REGION_FRAC = 0.002  # skin regions smaller than this (of the canvas) hold no readable tattoo
 MIN_INK_PX = 80  # ink pixels in a cluster on the canvas (~9x9): smaller marks are moles, specks, noise
-WALL_FRAC = 0.5  # "skin" over half the frame is as likely a skin-coloured wall: any convex outline there is an object
+WALL_FRAC = 0.5  # "skin" over half the frame is as likely a skin-coloured wall: rings round discs there are objects
+MIN_LETTER_HOLES = 10  # letter-shaped holes in a block of light lettering (a sign's few words have dozens)
 CONFIDENT = 0.5  # at or above: severity medium, redacted by the default policy
 
 
@@ -206,34 +208,60 @@ def _is_text_line(ink: np.ndarray) -> bool:
     return len(tall) >= 5 and float(tall.std() / tall.mean()) < 0.3
 
 
-def _is_solid_shape(ink: np.ndarray, min_ink: float = 0.75) -> bool:
-    """Ink that is one flat convex blob: its outline (holes filled) fills >= 90% of its convex hull and the ink
-    fills >= `min_ink` of that outline. Discs, stickers and sign panels (light lettering in a solid plate) are such
-    blobs; tattoos are strokes (outlines, script: little of the outline inked) or spiky fills (stars, tribal: a
-    hull far bigger than the shape)."""
+def _filled_outline(ink: np.ndarray) -> np.ndarray:
+    """The ink with its holes filled (uint8 0/1): the outline of the shape the ink draws."""
     contours, _ = cv2.findContours(ink.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    if not contours:
-        return False
     outline = np.zeros(ink.shape, np.uint8)
     cv2.drawContours(outline, contours, -1, 1, thickness=cv2.FILLED)
+    return outline
+
+
+def _solidity(mask: np.ndarray) -> float:
+    """Area of a mask over the area of its convex hull (1 = convex: a disc, a panel; stars and scrolls less)."""
+    pts = cv2.findNonZero(mask.astype(np.uint8))
+    if pts is None:
+        return 0.0
+    hull_area = cv2.contourArea(cv2.convexHull(pts))
+    return float(mask.sum()) / hull_area if hull_area > 0 else 0.0
+
+
+def _is_solid_shape(ink: np.ndarray, rings: bool = False) -> bool:
+    """Ink that is one flat convex blob of paint: its outline (holes filled) nearly convex and either >= 75% inked
+    (a disc, a sticker, a sign panel with light lettering) or, with `rings`, a band around one convex hole (a
+    ring round a disc of another colour, a frame). Tattoos are strokes (outlines, script, mandalas: little of the
+    outline inked, in many holes) or spiky fills (stars, tribal: a hull far bigger than the shape)."""
+    outline = _filled_outline(ink)
     filled = int(outline.sum())
-    hull = cv2.convexHull(np.concatenate(contours))
-    hull_area = cv2.contourArea(hull)
-    if filled < MIN_INK_PX or hull_area <= 0:
+    if filled < MIN_INK_PX or _solidity(outline) < 0.9:
         return False
-    return filled >= 0.9 * hull_area and int(ink.sum()) >= min_ink * filled
+    inked = ink.astype(bool)
+    if int(inked.sum()) >= 0.75 * filled:
+        return True
+    if not rings:
+        return False
+    holes = (outline.astype(bool) & ~inked).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(holes, connectivity=4)
+    if n < 2:
+        return False
+    big = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    return stats[big, cv2.CC_STAT_AREA] >= 0.9 * holes.sum() and _solidity(labels == big) >= 0.95
 
 
 def _has_light_lettering(ink: np.ndarray, g: int) -> bool:
-    """Lines of light lettering cut out of the ink (a sign panel: white text on a dark plate): a text block
-    among the ink's holes covering a fair part of the cluster."""
-    contours, _ = cv2.findContours(ink.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    if not contours:
-        return False
-    outline = np.zeros(ink.shape, np.uint8)
-    cv2.drawContours(outline, contours, -1, 1, thickness=cv2.FILLED)
-    holes = outline.astype(bool) & ~ink.astype(bool)
-    return any(geometry.area(b) >= 0.15 * ink.size for b in text_blocks(holes, g))
+    """Lines of light lettering cut out of the ink (a sign panel: white text on a dark plate): a block of >= 3
+    text lines among the ink's holes, covering a fair part of the cluster and made of many letter-sized holes
+    (a flower's petals or a mandala's sectors are a handful of big ones)."""
+    holes = (_filled_outline(ink).astype(bool) & ~ink.astype(bool)).astype(np.uint8)
+    n, _, stats, cents = cv2.connectedComponentsWithStats(holes, connectivity=8)
+    for b in text_blocks(holes, g):
+        if geometry.area(b) < 0.15 * ink.size:
+            continue
+        letters = sum(1 for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= 3
+                      and stats[i, cv2.CC_STAT_HEIGHT] <= 0.4 * geometry.height(b)
+                      and b[0] <= cents[i][0] < b[2] and b[1] <= cents[i][1] < b[3])
+        if letters >= MIN_LETTER_HOLES:
+            return True
+    return False
 
 
 def _is_rectangle(region: np.ndarray) -> bool:
@@ -348,7 +376,7 @@ def candidates_in_region(grey: np.ndarray, hsv: np.ndarray, skin: np.ndarray, re
                                         or _has_light_lettering(sub, g)),
                              repeated=repeated(sizeable, box),
                              region_frac=region_frac, rectangle=rectangle, region_span=span, colour_ink=col,
-                             solid_shape=_is_solid_shape(sub, 0.0 if region_frac >= WALL_FRAC else 0.75)))
+                             solid_shape=_is_solid_shape(sub, rings=region_frac >= WALL_FRAC)))
     return out
 
 

@@ -10,9 +10,11 @@ same 2048 x 1536 canvas cut into ~1024 px tiles found 22 of 22, at about the sam
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
-from typing import Sequence
+from contextlib import contextmanager
+from typing import Iterator, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -24,6 +26,20 @@ from .crop import crop_quad
 DEFAULT_DET_MAX_SIDE = 2048
 DEFAULT_DET_TILE = 1024  # the detector's sweet spot; larger inputs lose small text (see above)
 TILE_OVERLAP = 64  # canvas px: more than a line of small text is tall, so each such line is whole in some tile
+
+# A smaller detection canvas for the calls made inside `detection_canvas(...)` (video frames: seconds per frame
+# otherwise). A context variable, so a batch thread scanning a photo meanwhile keeps the full canvas.
+_canvas_limit: contextvars.ContextVar[Optional[int]] = contextvars.ContextVar("det_canvas_limit", default=None)
+
+
+@contextmanager
+def detection_canvas(max_side: Optional[int]) -> Iterator[None]:
+    """Within the block, text detection runs on a canvas no larger than `max_side` (None: the engine's own)."""
+    token = _canvas_limit.set(max_side)
+    try:
+        yield
+    finally:
+        _canvas_limit.reset(token)
 
 
 def even_grid(w: int, h: int, max_tile: int, overlap: int) -> list[tuple[int, int, int, int]]:
@@ -110,7 +126,8 @@ class RapidOcrEngine:
     def detect_quads(self, image_rgb: np.ndarray) -> list[np.ndarray]:
         """Text-line quadrilaterals (4x2 float, full-resolution pixels) found on a downscaled canvas."""
         h, w = image_rgb.shape[:2]
-        s = min(1.0, self.det_max_side / max(h, w))
+        limit = _canvas_limit.get()
+        s = min(1.0, min(self.det_max_side, limit or self.det_max_side) / max(h, w))
         canvas = image_rgb if s == 1.0 else cv2.resize(image_rgb, (round(w * s), round(h * s)),
                                                        interpolation=cv2.INTER_AREA)
         grid = even_grid(canvas.shape[1], canvas.shape[0], self.det_tile, TILE_OVERLAP)
