@@ -687,3 +687,9 @@ def test_text_detector_merges_table_cells_across_regions():
     redacted = {f.text for f in fs if f.confidence >= 0.5}
     assert {"520", "211B", "536A", "440B", "ENGLE", "GAUTHIER", "RUSH"} <= redacted
     assert len({(f.box, f.category) for f in fs}) == len(fs)  # a cell found twice is one finding
+
+
+@pytest.mark.parametrize("text,category,value", [("Room：107B", "room", "107B"), ("MRN：46628595", "mrn", "46628595"),
+                                                  ("DOB：03/14/1931", "dob", "03/14/1931")])
+def test_full_width_colon_read_by_ocr_still_separates_label_and_value(text, category, value):
+    assert (category, value) in {(c, t) for c, _, _, t in phi.classify_spans(text, "monitor")}

@@ -296,3 +296,24 @@ def test_solid_shape_and_light_lettering_measures():
     assert T._has_light_lettering(panel > 127, 5)
     assert not T._has_light_lettering(disc.astype(bool), 5)
     assert not T._has_light_lettering(draw_design(80, random.Random(0), "flower") > 127, 5)
+
+
+def test_fringe_of_hair_above_the_face_box_is_the_face_detectors():
+    """A face detector's box runs from the brows to the chin; a fringe of hair over the forehead above it is not
+    a tattoo (main bench scene 015: a portrait's fringe was redacted as one)."""
+    img = np.empty((H, W, 3), np.uint8)
+    img[:] = (120, 130, 150)
+    face = np.zeros((H, W), np.uint8)
+    cv2.ellipse(face, (320, 220), (95, 150), 0, 0, 360, 1, -1)
+    paint_skin(img, face.astype(bool), SKIN_TONES[1], random.Random(2))
+    rng = random.Random(3)
+    for _ in range(14):  # strands of a fringe, curling across the forehead
+        x = rng.randint(250, 390)
+        cv2.ellipse(img, (x, 118), (rng.randint(10, 18), rng.randint(12, 20)), rng.randint(0, 40), 20, 160,
+                    (55, 40, 30), 3, cv2.LINE_AA)
+    box = (245, 190, 395, 340)  # brows to chin
+    for sx in (-1, 1):
+        cv2.circle(img, (320 + sx * 35, 230), 7, (35, 30, 30), -1)
+    prior = [Finding(kind="face", category="face", box=box, confidence=0.9)]
+    assert detect(img)[0], "without the face, the fringe looks like ink on skin: the case this test is about"
+    assert detect(img, prior)[0] == []

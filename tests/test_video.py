@@ -377,6 +377,94 @@ def test_animation_identical_frames_are_not_analysed_twice():
     assert all(pipe.tracker.boxes_at(i) for i in range(5))
 
 
+class RecordingSink:
+    """A sink that keeps what it was given (frame index, redacted copy) and can fail at one frame."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.fail_at = fail_at
+        self.written: list[tuple[int, np.ndarray | None]] = []
+
+    def write(self, item, redacted, annotated) -> None:
+        if item.index == self.fail_at:
+            raise OSError("disk full")
+        self.written.append((item.index, redacted))
+
+
+def _writer_frames(n: int):
+    from scanner.video import Buffered
+
+    box = (20, 30, 60, 50)
+    here = [Finding(kind="text", category="mrn", box=box, confidence=0.9, detector="t")]
+    return [(Buffered(i, i / 15, np.full((H, W, 3), 200, np.uint8)), here) for i in range(n)], box
+
+
+def test_threaded_writer_writes_every_frame_in_order_redacted():
+    from scanner.video import FrameWriter
+
+    sink = RecordingSink()
+    timings: dict = {}
+    writer = FrameWriter(Scanner(ScanOptions(skip=("text", "faces"))).style, sink, True, timings, threaded=True)
+    frames, box = _writer_frames(40)  # more than the queue holds: the producer waits, nothing is dropped
+    for item, here in frames:
+        writer.put(item, here, analysed=item.index % 10 == 0)
+    writer.close()
+    assert [i for i, _ in sink.written] == list(range(40))
+    for _, red in sink.written:
+        x0, y0, x1, y1 = box
+        assert (red[y0:y1, x0:x1] != 200).all(axis=2).all()  # every pixel of the box painted over
+    assert writer.contact.heap and timings["encode_s"] >= 0
+
+
+def test_threaded_writer_failure_is_raised_in_the_caller():
+    from scanner.video import FrameWriter
+
+    sink = RecordingSink(fail_at=3)
+    writer = FrameWriter(Scanner(ScanOptions(skip=("text", "faces"))).style, sink, True, {}, threaded=True)
+    frames, _ = _writer_frames(30)
+    with pytest.raises(OSError, match="disk full"):
+        for item, here in frames:
+            writer.put(item, here, analysed=False)
+        writer.close()
+    writer.abort()  # the failed run cleans up without hanging
+    assert [i for i, _ in sink.written] == [0, 1, 2]
+
+
+def test_threaded_writer_abort_stops_without_writing_the_rest():
+    from scanner.video import FrameWriter
+
+    sink = RecordingSink()
+    writer = FrameWriter(Scanner(ScanOptions(skip=("text", "faces"))).style, sink, True, {}, threaded=True)
+    frames, _ = _writer_frames(20)
+    for item, here in frames:
+        writer.put(item, here, analysed=False)
+    writer.abort()
+    assert writer.thread is None and len(sink.written) <= 20
+
+
+def test_video_frames_detect_on_the_smaller_video_canvas(clip):
+    """Video frames are analysed inside `detection_canvas(VIDEO_DET_MAX_SIDE)`; photos keep the engine's canvas."""
+    from scanner.ocr import rapid
+    from scanner.video import VIDEO_DET_MAX_SIDE
+
+    seen: list = []
+
+    class CanvasProbe(RedPatchDetector):
+        def detect(self, frame, prior):
+            seen.append(rapid._canvas_limit.get())
+            return super().detect(frame, prior)
+
+    sc, _ = patch_scanner()
+    sc.detectors = [CanvasProbe()]
+    r = sc.process(clip, None, redact=False)
+    assert r.verdict != "error" and seen and set(seen) == {VIDEO_DET_MAX_SIDE}
+    assert rapid._canvas_limit.get() is None
+    with rapid.detection_canvas(640):
+        with rapid.detection_canvas(None):
+            assert rapid._canvas_limit.get() is None
+        assert rapid._canvas_limit.get() == 640
+    assert rapid._canvas_limit.get() is None
+
+
 # ------------------------------------------------------------------------------------------------ real models
 
 

@@ -440,11 +440,13 @@ class TattooDetector:
         fs = face_skin(small, faces)
         if fs is not None:
             skin |= fs
-        # Eyes, brows, lips and beards are dark marks inside skin: faces are the face detector's, not ours.
+        # Eyes, brows, lips and beards are dark marks inside skin: faces are the face detector's, not ours. Hair
+        # falls over the forehead above a face detector's box (brows to chin): reach higher above than below.
         exclude = np.zeros((sh, sw), bool)
         for b in faces:
-            x0, y0, x1, y1 = geometry.clip(geometry.pad(b, 0.2 * geometry.width(b), 0.3 * geometry.height(b)), sw, sh)
-            exclude[y0:y1, x0:x1] = True
+            fw, fh = geometry.width(b), geometry.height(b)
+            x0, y0, x1, y1 = geometry.clip((b[0] - 0.2 * fw, b[1] - 0.6 * fh, b[2] + 0.2 * fw, b[3] + 0.3 * fh), sw, sh)
+            exclude[int(y0):int(y1), int(x0):int(x1)] = True
         grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
         hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
         side = max(sh, sw)
