@@ -171,7 +171,9 @@ class FrameWriter:
 
     For video this runs on a worker thread: x264, PyAV and OpenCV release the GIL, so encoding the previous frames
     overlaps the analysis of the next one (the analysis alone keeps barely one core busy). Frames go through a
-    bounded queue in order; an error on the worker is raised in the caller at the next `put` or at `close`."""
+    bounded queue in order; an error on the worker is raised in the caller at the next `put` or at `close`. Audio
+    packets go through the same queue: everything that muxes into an output runs on one thread (the muxer is not
+    thread-safe: muxing audio from the main thread meanwhile failed with EINVAL)."""
 
     def __init__(self, style, sink: Optional[Sink], redact: bool, timings: dict, threaded: bool = False):
         self.style, self.sink, self.redact, self.timings = style, sink, redact, timings
@@ -191,6 +193,15 @@ class FrameWriter:
         self._raise()
         self.queue.put((item, here, analysed))
 
+    def put_audio(self, packet) -> None:
+        if self.sink is None or not hasattr(self.sink, "audio_packet"):
+            return
+        if self.thread is None:
+            self.sink.audio_packet(packet)
+            return
+        self._raise()
+        self.queue.put(("audio", packet))
+
     def close(self) -> None:
         """Wait until every frame is written; raise what went wrong on the worker, if anything."""
         if self.thread is not None:
@@ -209,7 +220,10 @@ class FrameWriter:
 
     def _raise(self) -> None:
         if self.error is not None:
-            raise self.error
+            if isinstance(self.error, media.MediaError):
+                raise self.error
+            # Not "decode error": the caller's handler for decoder errors must not mislabel an encoder failure.
+            raise media.MediaError(f"cannot write the outputs: {_reason(self.error)}") from self.error
 
     def _run(self) -> None:
         while True:
@@ -219,7 +233,10 @@ class FrameWriter:
             if self.error is not None or self.stopping:
                 continue  # keep draining so the producer never blocks on a full queue
             try:
-                self._render(*job)
+                if job[0] == "audio":
+                    self.sink.audio_packet(job[1])
+                else:
+                    self._render(*job)
             except BaseException as e:  # re-raised in the caller
                 self.error = e
 
@@ -563,10 +580,10 @@ def process_video(scanner: "Scanner", path: Path, out_dir: Optional[Path], rel: 
                 for packet in container.demux(*streams):
                     if packet.stream.type == "audio":
                         if keep_audio and out_dir is not None:
-                            if sink is None:
+                            if pipeline is None:
                                 early_audio.append(packet)  # before the first picture: writers not open yet
                             else:
-                                sink.audio_packet(packet)
+                                pipeline.writer.put_audio(packet)
                         continue
                     for frame in packet.decode():
                         if frame.is_corrupt:
@@ -587,13 +604,13 @@ def process_video(scanner: "Scanner", path: Path, out_dir: Optional[Path], rel: 
                                                   audio if keep_audio else None,
                                                   kept_metadata(meta) if scanner.options.keep_metadata else None,
                                                   outputs)
-                                for early in early_audio:
-                                    sink.audio_packet(early)
-                                early_audio.clear()
                             pipeline = Pipeline(scanner, result, source.width, source.height,
                                                 sampler_for(float(fps or 30)), sink, redact, threaded=True,
                                                 det_max_side=VIDEO_DET_MAX_SIDE)
                             stack.callback(pipeline.writer.abort)  # runs before the writers are closed
+                            for early in early_audio:
+                                pipeline.writer.put_audio(early)
+                            early_audio.clear()
                         elif rgb.shape[:2] != (source.height, source.width):
                             raise media.MediaError(f"frame {index} changes size mid-video "
                                                    f"({rgb.shape[1]}x{rgb.shape[0]}): not supported")

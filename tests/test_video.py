@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw
 from scanner import geometry
 from scanner.api import ScanOptions, Scanner
 from scanner.detectors.base import Frame
+from scanner.media import MediaError
 from scanner.findings import Finding
 from scanner.redact import redaction_box
 from scanner.schema import validate
@@ -421,7 +422,7 @@ def test_threaded_writer_failure_is_raised_in_the_caller():
     sink = RecordingSink(fail_at=3)
     writer = FrameWriter(Scanner(ScanOptions(skip=("text", "faces"))).style, sink, True, {}, threaded=True)
     frames, _ = _writer_frames(30)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(MediaError, match="cannot write the outputs: disk full"):
         for item, here in frames:
             writer.put(item, here, analysed=False)
         writer.close()
