@@ -539,10 +539,6 @@ class FrameSampler:
             # Gone = was clearly different (twice the threshold: text, a face), now back to the reference.
             # Blocks hovering near the threshold (hand shake, warp error on fine detail) do not count.
             gone = self.blocks_on & ~on & (self.blocks_peak > 2 * self.p.change_threshold)
-            # Blocks next to ones that still differ were left by something that moved on (a person walking by
-            # leaves its trailing blocks), not by something that vanished: it is still in view, and the next
-            # regular analysis finds it (the tracker carries that back). A vanished flash has no such neighbour.
-            gone &= ~cv2.dilate(on.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
             # Only for local change (a still camera, or few blocks changed): while the whole picture moves, blocks
             # flicker at the edges of what the global motion explains, and content that stays in view is caught
             # by the regular analyses anyway.
