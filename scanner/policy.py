@@ -14,6 +14,7 @@ from typing import Any, Optional
 from .findings import SAFE_HARBOR, Finding
 
 ACTIONS_ALLOWED = ("redact", "flag", "ignore")
+DEFAULT_THRESHOLDS: dict[str, float] = {"face": 0.35}
 
 
 class PolicyError(ValueError):
@@ -25,7 +26,9 @@ class Policy:
     actions: dict[str, str] = field(default_factory=dict)  # category -> action; missing = redact
     min_confidence: float = 0.5  # below this a finding is flagged, not redacted (still never 'clear')
     ignore_below: float = 0.15  # below this a finding is dropped as noise
-    category_min_confidence: dict[str, float] = field(default_factory=dict)
+    # A face the detector kept (its own threshold is 0.35) is redacted, not merely flagged: a small or turned face
+    # scores 0.35-0.5 and a flagged face stays visible in the redacted copy. Over-redaction is the cheaper error.
+    category_min_confidence: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     allow_terms: list[str] = field(default_factory=list)  # e.g. the hospital's own name on a sign
     deny_terms: list[str] = field(default_factory=list)  # always redacted, e.g. a patient known to be in shot
     style: Optional[str] = None

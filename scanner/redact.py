@@ -26,8 +26,12 @@ _rng = np.random.default_rng()  # fresh entropy each process: noise must not be 
 def redaction_box(f: Finding, w: int, h: int) -> Box:
     """The padded box actually painted for a finding (so no stroke, descender or ear survives at the edge)."""
     if f.kind == "face":
+        # Face boxes hug brow to chin, and stop at a mask or hand over the mouth: pad the sides (ears), the top
+        # (hairline) and most of all the bottom (jaw, chin), which identify too.
         bw, bh = geometry.width(f.box), geometry.height(f.box)
-        return geometry.clip(geometry.pad(f.box, 0.15 * bw, 0.2 * bh), w, h)
+        x0, y0, x1, y1 = f.box
+        return geometry.clip((int(x0 - 0.15 * bw), int(y0 - 0.2 * bh), int(x1 + 0.15 * bw + 0.999),
+                              int(y1 + 0.35 * bh + 0.999)), w, h)
     return geometry.pad_for_redaction(f.box, w, h)
 
 

@@ -69,3 +69,10 @@ def test_policy_file(tmp_path):
         Policy.from_file(bad)
     with pytest.raises(PolicyError, match="not found"):
         Policy.from_file(tmp_path / "missing.toml")
+
+
+def test_faces_the_detector_kept_are_redacted_by_default_but_policy_can_raise_the_bar():
+    small_face = _f(category="face", kind="face", text=None, confidence=0.42)
+    assert Policy().action_for(small_face) == "redact"
+    assert Policy.from_dict({"thresholds": {"face": 0.6}}).action_for(small_face) == "flag"
+    assert Policy().action_for(_f(confidence=0.42)) == "flag"  # other categories keep min_confidence

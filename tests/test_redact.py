@@ -67,3 +67,9 @@ def test_annotate_draws_boxes_without_touching_input():
     assert (img == 255).all()
     assert (out != 255).any(axis=2).sum() > 200
     assert tuple(out[50, 100]) != (255, 255, 255)  # top edge of the first box drawn
+
+
+def test_face_box_padded_most_below_for_the_jaw():
+    x0, y0, x1, y1 = redaction_box(_f(box=(100, 50, 140, 100), kind="face"), 300, 200)
+    assert y1 - 100 > 50 - y0  # more below the box (chin, jaw) than above it
+    assert y1 >= 117
