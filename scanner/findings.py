@@ -202,7 +202,8 @@ def drop_duplicates(findings: list[Finding]) -> list[Finding]:
                and _ACTION_RANK.get(k.action, 0) >= _ACTION_RANK.get(f.action, 0) for k in kept):
             continue
         kept.append(f)
-    return [f for f in findings if any(f is k for k in kept)]  # original order
+    kept_ids = {id(k) for k in kept}
+    return [f for f in findings if id(f) in kept_ids]  # original order
 
 
 def number_findings(findings: list[Finding]) -> list[Finding]:

@@ -6,7 +6,7 @@ from typing import Optional, Sequence
 from .. import geometry
 from ..findings import Finding
 from ..ocr import OcrEngine, TextLine, get_engine
-from ..phi import classify_lines, table_matches
+from ..phi import PhiMatch, classify_lines, table_matches, warm
 from .base import Frame
 
 
@@ -39,14 +39,15 @@ class TextDetector:
             groups.setdefault(context_of(line.box, prior), []).append(i)
         for context, idxs in groups.items():
             sub = [lines[i] for i in idxs]
-            for m in classify_lines(sub, context=context):
-                findings.append(Finding(kind="text", category=m.category, box=m.box, confidence=m.confidence,
-                                        severity=m.severity, context=context, text=m.text, detector=self.name,
-                                        note=m.reason))
+            findings.extend(self._finding(m, context) for m in classify_lines(sub, context=context))
         if len(groups) > 1:  # a board split across regions (or half inside a found screen) is still one table
             self._merge_table_cells(lines, findings, prior)
         findings.extend(self._deny_term_hits(lines, findings, prior))
         return findings
+
+    def _finding(self, m: PhiMatch, context: Optional[str]) -> Finding:
+        return Finding(kind="text", category=m.category, box=m.box, confidence=m.confidence, severity=m.severity,
+                       context=context, text=m.text, detector=self.name, note=m.reason)
 
     def _merge_table_cells(self, lines: Sequence[TextLine], findings: list[Finding],
                            prior: Sequence[Finding]) -> None:
@@ -58,9 +59,7 @@ class TextDetector:
                     if f.confidence < m.confidence:
                         f.confidence, f.severity, f.note = m.confidence, m.severity, f"{f.note}; {m.reason}"
                 continue
-            findings.append(Finding(kind="text", category=m.category, box=m.box, confidence=m.confidence,
-                                    severity=m.severity, context=context_of(m.box, prior), text=m.text,
-                                    detector=self.name, note=m.reason))
+            findings.append(self._finding(m, context_of(m.box, prior)))
 
     def _deny_term_hits(self, lines: Sequence[TextLine], found: Sequence[Finding],
                         prior: Sequence[Finding]) -> list[Finding]:
@@ -80,7 +79,5 @@ class TextDetector:
 
 
 def make(options, policy) -> TextDetector:
-    from .. import phi
-
-    phi.warm()  # name and word lists load with the models, not inside the first file's timing
+    warm()  # name and word lists load with the models, not inside the first file's timing
     return TextDetector(options.ocr, deny_terms=policy.deny_terms)
