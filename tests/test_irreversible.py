@@ -229,11 +229,15 @@ def test_text_mosaic_carries_no_trace_of_the_text():
     b, _ = render("MOORE", 28)
     f = Finding("text", "name", box_a, 0.9)
     x0, y0, x1, y1 = redaction_box(f, a.shape[1], a.shape[0])
-    for style in ("pixelate", "blur"):
-        mean_a = np.mean([redact_image(a, [f], style)[y0:y1, x0:x1] for _ in range(40)], axis=0)
-        mean_b = np.mean([redact_image(b, [f], style)[y0:y1, x0:x1] for _ in range(40)], axis=0)
-        assert np.abs(mean_a - mean_b).max() < 25  # noise only (±48 per tile, 40 draws)
-        assert np.abs(mean_a.mean(axis=(0, 1)) - np.array(BG)).max() < 6
+    border = np.median(np.concatenate([a[y0, x0:x1], a[y1 - 1, x0:x1], a[y0:y1, x0], a[y0:y1, x1 - 1]]), axis=0)
+    for style, amplitude in (("pixelate", 48), ("blur", 24)):
+        mean_a = np.mean([redact_image(a, [f], style)[y0:y1, x0:x1] for _ in range(100)], axis=0)
+        mean_b = np.mean([redact_image(b, [f], style)[y0:y1, x0:x1] for _ in range(100)], axis=0)
+        assert np.abs(mean_a - mean_b).max() < 25  # noise only (±48 per tile, 100 draws)
+        # Noise is clipped at 255, so a light background converges a few levels below its own colour: compare with
+        # the clipped expectation. 4 tiles × 100 draws puts one standard error near 1.4 levels; 6 is > 4 of them.
+        expected = [np.clip(c + np.arange(-amplitude, amplitude + 1), 0, 255).mean() for c in border]
+        assert np.abs(mean_a.mean(axis=(0, 1)) - expected).max() < 6, (style, mean_a.mean(axis=(0, 1)), expected)
 
 
 def test_face_mosaic_still_looks_like_a_patch_of_the_face():
