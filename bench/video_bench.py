@@ -36,6 +36,8 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
+from bench.clip_audio import mux_sine_tone  # noqa: E402
+
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 FONT_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 FACE_IN_SPRITE = (75, 55, 175, 175)  # the astronaut's face inside the sprite cut from skimage.data.astronaut()
@@ -265,16 +267,7 @@ def write_scene(scene: Scene, path: Path, audio: bool = True, preset: str = "ver
         for p in v.encode():
             c.mux(p)
         if a is not None:
-            sr = 16000
-            tt = np.arange(int(sr * scene.n / scene.fps)) / sr
-            tone = (0.2 * np.sin(2 * np.pi * 330 * tt)).astype(np.float32)
-            for k in range(0, len(tone), 1024):
-                fr = av.AudioFrame.from_ndarray(tone[None, k:k + 1024], format="fltp", layout="mono")
-                fr.sample_rate, fr.pts = sr, k
-                for p in a.encode(fr):
-                    c.mux(p)
-            for p in a.encode():
-                c.mux(p)
+            mux_sine_tone(c, a, scene.n / scene.fps, 330.0)
     return truth
 
 

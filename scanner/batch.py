@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 from . import __version__, media
-from .api import InputFile, ScanOptions, _options, expand_inputs, get_scanner, output_path
+from .api import InputFile, ScanOptions, _options, expand_inputs, get_scanner, output_path, write_findings
 from .findings import ScanResult, SourceInfo
 
 INDEX_NAME = ".scanner-index.json"
@@ -227,7 +227,7 @@ def _worker_main(options: ScanOptions, out_dir: Optional[Path], redact: bool, th
             return
         results.put(("start", job.index, os.getpid()))
         if scanner is None:
-            outcome = _error_outcome(job, startup_error, options)
+            outcome = _error_outcome(job, startup_error, options, out_dir)
         else:
             outcome = _process(scanner, job, out_dir, redact, options, thumbs)
         results.put(("done", job.index, outcome))
@@ -245,10 +245,16 @@ def _process(scanner, job: _Job, out_dir: Optional[Path], redact: bool, options:
     return FileOutcome(job.path, job.rel, doc, thumbnail=thumb)
 
 
-def _error_outcome(job: _Job, reason: str, options: ScanOptions) -> FileOutcome:
+def _error_outcome(job: _Job, reason: str, options: ScanOptions, out_dir: Optional[Path] = None) -> FileOutcome:
+    """A file the batch could not finish; with `out_dir`, its findings file says so (every input gets one)."""
     kind = media.media_kind(job.path) or "unknown"
     r = ScanResult(source=SourceInfo(path=str(job.path), sha256="", kind=kind, width=0, height=0),
                    verdict="error", error=reason, settings=options.settings())
+    if out_dir is not None:
+        try:
+            write_findings(r, out_dir, job.rel, options.include_text)
+        except OSError:
+            pass  # the outcome (report, exit code) still says error; the folder was the problem
     return FileOutcome(job.path, job.rel, json.loads(json.dumps(r.to_json(options.include_text))))
 
 
@@ -260,8 +266,13 @@ ProgressFn = Callable[[FileOutcome, int, int], None]  # (outcome, files done, fi
 def run_batch(paths: Sequence[Path | str], out_dir: Path | str | None, *, redact: bool = False,
               options: ScanOptions = ScanOptions(), workers: Optional[int] = None, force: bool = False,
               report: bool = True, on_start: Optional[Callable[[int, int], None]] = None,
-              on_result: Optional[ProgressFn] = None) -> BatchResult:
+              on_result: Optional[ProgressFn] = None, file_timeout: Optional[float] = None) -> BatchResult:
     """Scan (or redact) every file under `paths` into `out_dir`; see the module docstring.
+
+    `file_timeout` (seconds): a file still being processed after that long is given up (its worker is stopped
+    and replaced, the file's verdict is `error`), so one file that hangs a decoder cannot stall the batch. With
+    a timeout, files are always processed in worker processes, even with one worker: only a process can be
+    stopped from outside.
 
     `on_start(to_scan, unchanged)` is called once the work is known; `on_result` after each file (unchanged ones
     first). Raises PolicyError for a bad policy file before any work starts. KeyboardInterrupt is caught: the
@@ -294,6 +305,8 @@ def run_batch(paths: Sequence[Path | str], out_dir: Path | str | None, *, redact
             todo.append(f)
         else:
             res.files.append(FileOutcome(f.path, f.rel, doc, skipped=True))
+    if file_timeout is not None and file_timeout <= 0:
+        raise ValueError("the per-file timeout must be a positive number of seconds")
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
     res.workers = n_workers
     total = len(res.files) + len(todo)
@@ -316,10 +329,10 @@ def run_batch(paths: Sequence[Path | str], out_dir: Path | str | None, *, redact
             on_result(o, len(res.files), total)
 
     try:
-        if n_workers == 1:
+        if n_workers == 1 and file_timeout is None:
             _run_in_process(todo, out, redact, options, report, finished)
-        else:
-            _run_in_workers(todo, out, redact, options, n_workers, report, finished)
+        elif todo:
+            _run_in_workers(todo, out, redact, options, n_workers, report, finished, file_timeout)
     except KeyboardInterrupt:
         res.interrupted = True
     finally:
@@ -344,7 +357,8 @@ def _run_in_process(todo: list[InputFile], out: Optional[Path], redact: bool, op
 
 
 def _run_in_workers(todo: list[InputFile], out: Optional[Path], redact: bool, options: ScanOptions, n: int,
-                    thumbs: bool, finished: Callable[[FileOutcome], None]) -> None:
+                    thumbs: bool, finished: Callable[[FileOutcome], None],
+                    file_timeout: Optional[float] = None) -> None:
     ctx = mp.get_context("spawn")  # a fresh interpreter: no inherited threads, locks or half-loaded models
     jobs, results = ctx.Queue(), ctx.Queue()
     pending = {i: _Job(i, f.path, f.rel) for i, f in enumerate(todo)}
@@ -353,6 +367,8 @@ def _run_in_workers(todo: list[InputFile], out: Optional[Path], redact: bool, op
     threads = max(1, (os.cpu_count() or 1) // n)
     procs: list = []
     in_flight: dict[int, int] = {}  # pid -> job index
+    started: dict[int, float] = {}  # job index -> when its worker took it (monotonic)
+    gave_up = False  # a worker was stopped mid-file: its temporary output may be left behind
 
     def start_worker() -> None:
         saved = {v: os.environ.get(v) for v in _THREAD_ENV}
@@ -371,10 +387,31 @@ def _run_in_workers(todo: list[InputFile], out: Optional[Path], redact: bool, op
         procs.append(p)
         jobs.put(None)  # one stop sentinel per worker, queued after the jobs
 
+    def give_up_overdue() -> None:
+        nonlocal gave_up
+        now = time.monotonic()
+        for p in list(procs):
+            idx = in_flight.get(p.pid)
+            if idx is None or idx not in pending or now - started.get(idx, now) <= file_timeout:
+                continue
+            _stop_workers([p], None, graceful=False)
+            procs.remove(p)
+            in_flight.pop(p.pid, None)
+            gave_up = True
+            finished(_error_outcome(pending.pop(idx), f"scan failed: gave up after {file_timeout:g} s "
+                                                      "(per-file timeout); the file was not fully scanned",
+                                    options, out))
+            if pending:
+                start_worker()
+
     for _ in range(n):
         start_worker()
     try:
         while pending:
+            if file_timeout is not None:
+                give_up_overdue()
+                if not pending:
+                    break
             try:
                 msg = results.get(timeout=0.5)
             except queue.Empty:
@@ -384,20 +421,21 @@ def _run_in_workers(todo: list[InputFile], out: Optional[Path], redact: bool, op
                     if idx is not None and idx in pending:  # it died mid-file (crash, OOM kill): fail closed
                         job = pending.pop(idx)
                         finished(_error_outcome(job, f"scan failed: worker process died (exit code {p.exitcode})",
-                                                options))
+                                                options, out))
                         start_worker()
                 if not procs and pending:
                     for idx in sorted(pending):
-                        finished(_error_outcome(pending.pop(idx), "scan failed: no worker left", options))
+                        finished(_error_outcome(pending.pop(idx), "scan failed: no worker left", options, out))
                 continue
             if msg[0] == "start":
                 in_flight[msg[2]] = msg[1]
+                started[msg[1]] = time.monotonic()
             elif msg[0] == "done" and msg[1] in pending:
                 pending.pop(msg[1])
                 in_flight = {pid: i for pid, i in in_flight.items() if i != msg[1]}
                 finished(msg[2])
     finally:
-        _stop_workers(procs, out, graceful=not pending)
+        _stop_workers(procs, out, graceful=not pending, cleanup=gave_up)
         jobs.cancel_join_thread()
         results.cancel_join_thread()
 
@@ -417,7 +455,9 @@ def _caller_script_hidden() -> Iterator[None]:
         main.__dict__.update(saved)
 
 
-def _stop_workers(procs: list, out: Optional[Path], graceful: bool) -> None:
+def _stop_workers(procs: list, out: Optional[Path], graceful: bool, cleanup: bool = False) -> None:
+    """Stop the worker processes (after their queued work if `graceful`); with `cleanup` (or when one had to be
+    stopped) delete the temporary outputs left in `out`, once no worker is left that could be writing one."""
     if graceful:
         for p in procs:
             p.join(timeout=10)
@@ -430,17 +470,18 @@ def _stop_workers(procs: list, out: Optional[Path], graceful: bool) -> None:
         if p.is_alive():
             p.kill()
             p.join(timeout=2)
-    if alive and out is not None and out.is_dir():
+    if (alive or cleanup) and out is not None and out.is_dir():
         media.remove_stale_parts(out)  # whatever a killed (not terminated) worker could not delete
 
 
 def scan_folder(paths: Path | str | Sequence[Path | str], out_dir: Path | str, redact: bool = False,
-                workers: Optional[int] = None, force: bool = False, report: bool = True, **options) -> BatchResult:
+                workers: Optional[int] = None, force: bool = False, report: bool = True,
+                file_timeout: Optional[float] = None, **options) -> BatchResult:
     """Python API for batches: `scanner.scan_folder("ward_photos", "out", workers=2)`; options as for `scan()`."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     return run_batch(paths, out_dir, redact=redact, options=_options(dict(options)), workers=workers, force=force,
-                     report=report)
+                     report=report, file_timeout=file_timeout)
 
 
 __all__ = ["BatchResult", "FileOutcome", "RunIndex", "limit_threads", "run_batch", "scan_folder",

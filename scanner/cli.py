@@ -73,9 +73,12 @@ def _progress() -> Progress:
 
 
 def _run(paths: List[Path], out: Path, redact: bool, options: ScanOptions, as_json: bool,
-         workers: Optional[int] = None, force: bool = False) -> int:
+         workers: Optional[int] = None, force: bool = False, timeout: Optional[float] = None) -> int:
     if workers is not None and workers < 1:
         err.print("scanner: --workers must be at least 1")
+        return 2
+    if timeout is not None and timeout <= 0:
+        err.print("scanner: --timeout must be a positive number of seconds")
         return 2
     console = Console(file=sys.stderr if as_json else sys.stdout, highlight=False)
     from .video import enable_progress
@@ -106,7 +109,7 @@ def _run(paths: List[Path], out: Path, redact: bool, options: ScanOptions, as_js
 
     try:
         res = run_batch(paths, out, redact=redact, options=options, workers=workers, force=force,
-                        on_start=on_start, on_result=on_result)
+                        on_start=on_start, on_result=on_result, file_timeout=timeout)
     except PolicyError as e:
         err.print(f"scanner: {e}")
         return 2
@@ -154,6 +157,9 @@ def _result_of(o: FileOutcome) -> ScanResult:
 WorkersOpt = typer.Option(None, "--workers", help="Parallel worker processes (default: one per core).",
                           show_default=False)
 ForceOpt = typer.Option(False, "--force", help="Re-scan files unchanged since the last run into the same --out.")
+TimeoutOpt = typer.Option(None, "--timeout", metavar="SECONDS", show_default=False,
+                          help="Give up on a file still unfinished after this long (verdict error, the batch goes "
+                               "on). Default: no limit. Videos take minutes per minute of footage.")
 
 
 RedactScreensOpt = typer.Option(False, "--redact-screens",
@@ -171,12 +177,13 @@ def scan(paths: List[Path] = PathsArg,
          include_text: bool = typer.Option(False, "--include-text", help="Write recognised text unmasked."),
          ocr: str = typer.Option("rapid", "--ocr", help=f"OCR engine: {', '.join(ENGINES)}."),
          redact_screens: bool = RedactScreensOpt,
-         workers: Optional[int] = WorkersOpt, force: bool = ForceOpt) -> None:
+         workers: Optional[int] = WorkersOpt, force: bool = ForceOpt,
+         timeout: Optional[float] = TimeoutOpt) -> None:
     """Scan photos; exit 0 = nothing found, 1 = findings to review, 2 = an input could not be fully scanned."""
     opts = ScanOptions(ocr=_check_choice(ocr, ENGINES, "--ocr"), include_text=include_text,
                        allow_faces=str(allow_faces) if allow_faces else None,
                        policy_file=str(policy) if policy else None, redact_screens=redact_screens)
-    raise typer.Exit(_run(paths, out, False, opts, as_json, workers, force))
+    raise typer.Exit(_run(paths, out, False, opts, as_json, workers, force, timeout))
 
 
 @app.command()
@@ -193,13 +200,14 @@ def redact(paths: List[Path] = PathsArg,
            include_text: bool = typer.Option(False, "--include-text", help="Write recognised text unmasked."),
            ocr: str = typer.Option("rapid", "--ocr", help=f"OCR engine: {', '.join(ENGINES)}."),
            redact_screens: bool = RedactScreensOpt,
-           workers: Optional[int] = WorkersOpt, force: bool = ForceOpt) -> None:
+           workers: Optional[int] = WorkersOpt, force: bool = ForceOpt,
+           timeout: Optional[float] = TimeoutOpt) -> None:
     """Write redacted copies; exit 0 = every input redacted, 2 = at least one failed."""
     opts = ScanOptions(ocr=_check_choice(ocr, ENGINES, "--ocr"), style=_check_choice(style, STYLES, "--style"),
                        include_text=include_text, keep_metadata=keep_metadata, strip_audio=strip_audio,
                        allow_faces=str(allow_faces) if allow_faces else None,
                        policy_file=str(policy) if policy else None, redact_screens=redact_screens)
-    raise typer.Exit(_run(paths, out, True, opts, False, workers, force))
+    raise typer.Exit(_run(paths, out, True, opts, False, workers, force, timeout))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -234,3 +234,33 @@ def test_missing_input_and_empty_folder(tmp_path):
     (tmp_path / "empty").mkdir()
     res = scan_folder([tmp_path / "nope", tmp_path / "empty"], tmp_path / "out", skip=NO_DETECTORS)
     assert res.exit_code() == 2 and [r for _, r in res.missing] == ["no such file or folder"]
+
+
+def test_file_timeout_gives_up_on_one_file_and_the_batch_goes_on(tmp_path):
+    """A file still unfinished after --timeout seconds is given up: its worker is stopped and replaced, its verdict
+    is error (never clear), nothing of it is left under a final name or as a temporary file, and the next file is
+    still processed. The slow file is a 27 MP photo for the real text detector (many seconds) against a 1.5 s limit."""
+    src = tmp_path / "shoot"
+    src.mkdir()
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (4500, 6000, 3), np.uint8)).save(src / "a_huge.jpg", quality=70)
+    (src / "b_empty.jpg").write_bytes(b"")
+    before = {p.name: p.read_bytes() for p in src.iterdir()}
+    out = tmp_path / "out"
+    only_text = tuple(name for name in NO_DETECTORS if name != "text")
+    res = scan_folder(src, out, redact=True, workers=1, file_timeout=1.5, skip=only_text)
+    by_name = {o.rel.name: o for o in res.files}
+    assert set(by_name) == {"a_huge.jpg", "b_empty.jpg"}
+    assert by_name["a_huge.jpg"].verdict == "error"
+    assert "gave up after 1.5 s" in by_name["a_huge.jpg"].doc["error"]
+    assert by_name["b_empty.jpg"].verdict == "error" and "gave up" not in by_name["b_empty.jpg"].doc["error"]
+    assert res.exit_code(redact=True) == 2
+    # Its findings file says error (every input gets one); no redacted or annotated copy, no temporary file.
+    assert sorted(p.name for p in out.rglob("a_huge*")) == ["a_huge.findings.json"]
+    doc = json.loads(next(out.rglob("a_huge.findings.json")).read_text())
+    validate(doc)
+    assert doc["verdict"] == "error" and "gave up" in doc["error"]
+    assert not list(out.rglob("*.part*")) and not list(out.rglob(".*.part*"))
+    assert {p.name: p.read_bytes() for p in src.iterdir()} == before
+    with pytest.raises(ValueError, match="timeout"):
+        scan_folder(src, out, file_timeout=0)

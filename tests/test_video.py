@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from bench.clip_audio import mux_sine_tone
 from scanner import geometry
 from scanner.api import ScanOptions, Scanner
 from scanner.detectors.base import Frame
@@ -99,21 +100,7 @@ def write_clip(path: Path, n: int = 45, audio: bool = True, codec: str = "libx26
         for p in v.encode():
             c.mux(p)
         if a is not None:
-            sr = 16000
-            tone = (0.2 * np.sin(2 * np.pi * 440 * np.arange(int(sr * n / FPS)) / sr)).astype(np.float32)
-            fmt_a = a.codec_context.format.name if a.codec_context.format else "fltp"
-            step = a.codec_context.frame_size or 1024
-            for k in range(0, len(tone), step):
-                chunk = tone[None, k:k + step]
-                if fmt_a == "s16":
-                    fr = av.AudioFrame.from_ndarray((chunk * 32767).astype(np.int16), format="s16", layout="mono")
-                else:
-                    fr = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
-                fr.sample_rate, fr.pts = sr, k
-                for p in a.encode(fr):
-                    c.mux(p)
-            for p in a.encode():
-                c.mux(p)
+            mux_sine_tone(c, a, n / FPS, 440.0)
     return frames
 
 
