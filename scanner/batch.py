@@ -2,7 +2,9 @@
 
 - Workers: `workers` processes (default: one per core), each loading the models once (one `Scanner` per worker)
   and limited to cores/workers threads in torch, onnxruntime and OpenCV so N workers do not oversubscribe the
-  machine. One file (or workers=1) runs in this process with every thread available.
+  machine. One file (or workers=1) runs in this process with every thread available. The parent hands each
+  worker one file at a time, so it always knows which file a worker holds: a worker that dies (crash, OOM kill)
+  or overruns `file_timeout` (then it is stopped) fails exactly that file, closed, and a new worker takes the rest.
 - Resumable: `DIR/.scanner-index.json` (written atomically) records each file's content hash and a fingerprint of
   the settings; a later run skips a file whose hash, settings and outputs are unchanged and reads its previous
   findings back, so it still counts in the exit code and the report. Errors are always re-scanned; `force=True`
@@ -356,23 +358,31 @@ def _run_in_process(todo: list[InputFile], out: Optional[Path], redact: bool, op
         finished(_process(scanner, _Job(i, f.path, f.rel), out, redact, options, thumbs))
 
 
+@dataclass
+class _Worker:
+    """A worker process, its own job queue, and the one job it holds (the parent hands out one at a time, so a
+    worker that dies or is stopped can never take a file with it unreported)."""
+    proc: Any
+    jobs: Any
+    job: Optional[int] = None  # index of the job handed to it
+    started: Optional[float] = None  # when it began that job (after loading its models), monotonic
+
+
 def _run_in_workers(todo: list[InputFile], out: Optional[Path], redact: bool, options: ScanOptions, n: int,
                     thumbs: bool, finished: Callable[[FileOutcome], None],
                     file_timeout: Optional[float] = None) -> None:
     ctx = mp.get_context("spawn")  # a fresh interpreter: no inherited threads, locks or half-loaded models
-    jobs, results = ctx.Queue(), ctx.Queue()
-    pending = {i: _Job(i, f.path, f.rel) for i, f in enumerate(todo)}
-    for job in pending.values():
-        jobs.put(job)
+    results = ctx.Queue()
+    pending = {i: _Job(i, f.path, f.rel) for i, f in enumerate(todo)}  # not finished
+    queued = list(pending)  # not yet handed to a worker, in order
     threads = max(1, (os.cpu_count() or 1) // n)
-    procs: list = []
-    in_flight: dict[int, int] = {}  # pid -> job index
-    started: dict[int, float] = {}  # job index -> when its worker took it (monotonic)
-    gave_up = False  # a worker was stopped mid-file: its temporary output may be left behind
+    workers: dict[int, _Worker] = {}  # pid -> worker
+    lost_mid_file = False  # a worker died or was stopped holding a file: its temporary output may be left behind
 
     def start_worker() -> None:
         saved = {v: os.environ.get(v) for v in _THREAD_ENV}
         os.environ.update({v: str(threads) for v in _THREAD_ENV})  # read by BLAS/OpenMP at the child's import
+        jobs = ctx.Queue()
         try:
             p = ctx.Process(target=_worker_main, args=(options, out, redact, threads, thumbs, jobs, results),
                             daemon=True)
@@ -384,59 +394,61 @@ def _run_in_workers(todo: list[InputFile], out: Optional[Path], redact: bool, op
                     os.environ.pop(v, None)
                 else:
                     os.environ[v] = old
-        procs.append(p)
-        jobs.put(None)  # one stop sentinel per worker, queued after the jobs
+        workers[p.pid] = _Worker(p, jobs)
+        hand_out(workers[p.pid])
 
-    def give_up_overdue() -> None:
-        nonlocal gave_up
-        now = time.monotonic()
-        for p in list(procs):
-            idx = in_flight.get(p.pid)
-            if idx is None or idx not in pending or now - started.get(idx, now) <= file_timeout:
-                continue
-            _stop_workers([p], None, graceful=False)
-            procs.remove(p)
-            in_flight.pop(p.pid, None)
-            gave_up = True
-            finished(_error_outcome(pending.pop(idx), f"scan failed: gave up after {file_timeout:g} s "
-                                                      "(per-file timeout); the file was not fully scanned",
-                                    options, out))
-            if pending:
-                start_worker()
+    def hand_out(w: _Worker) -> None:
+        w.job, w.started = (queued.pop(0) if queued else None), None
+        w.jobs.put(pending[w.job] if w.job is not None else None)  # None: no more work, exit
 
-    for _ in range(n):
+    def lose(w: _Worker, reason: str) -> None:
+        """The worker is gone (died, or stopped by us): its file fails closed, a new worker takes the rest."""
+        nonlocal lost_mid_file
+        del workers[w.proc.pid]
+        w.jobs.cancel_join_thread()
+        if w.job is not None and w.job in pending:
+            lost_mid_file = True
+            finished(_error_outcome(pending.pop(w.job), reason, options, out))
+        if queued:
+            start_worker()
+
+    for _ in range(min(n, len(queued))):
         start_worker()
     try:
         while pending:
-            if file_timeout is not None:
-                give_up_overdue()
-                if not pending:
-                    break
+            if not workers:  # cannot happen while files are queued (lose() replaces workers); belt and braces
+                for idx in sorted(pending):
+                    finished(_error_outcome(pending.pop(idx), "scan failed: no worker left", options, out))
+                break
             try:
                 msg = results.get(timeout=0.5)
             except queue.Empty:
-                for p in [p for p in procs if not p.is_alive()]:
-                    procs.remove(p)
-                    idx = in_flight.pop(p.pid, None)
-                    if idx is not None and idx in pending:  # it died mid-file (crash, OOM kill): fail closed
-                        job = pending.pop(idx)
-                        finished(_error_outcome(job, f"scan failed: worker process died (exit code {p.exitcode})",
-                                                options, out))
-                        start_worker()
-                if not procs and pending:
-                    for idx in sorted(pending):
-                        finished(_error_outcome(pending.pop(idx), "scan failed: no worker left", options, out))
-                continue
-            if msg[0] == "start":
-                in_flight[msg[2]] = msg[1]
-                started[msg[1]] = time.monotonic()
-            elif msg[0] == "done" and msg[1] in pending:
+                msg = None
+            if msg is not None and msg[0] == "start":
+                w = workers.get(msg[2])
+                if w is not None and w.job == msg[1]:
+                    w.started = time.monotonic()
+            elif msg is not None and msg[0] == "done" and msg[1] in pending:
                 pending.pop(msg[1])
-                in_flight = {pid: i for pid, i in in_flight.items() if i != msg[1]}
                 finished(msg[2])
+                w = next((w for w in workers.values() if w.job == msg[1]), None)
+                if w is not None:
+                    hand_out(w)
+            now = time.monotonic()
+            for w in list(workers.values()):
+                if not w.proc.is_alive():
+                    lose(w, f"scan failed: worker process died (exit code {w.proc.exitcode})")
+                elif (file_timeout is not None and w.job is not None and w.started is not None
+                      and now - w.started > file_timeout):
+                    _stop_workers([w.proc], None, graceful=False)
+                    lose(w, f"scan failed: gave up after {file_timeout:g} s (per-file timeout); the file was not "
+                            "fully scanned")
     finally:
-        _stop_workers(procs, out, graceful=not pending, cleanup=gave_up)
-        jobs.cancel_join_thread()
+        for w in workers.values():
+            w.jobs.put(None)  # idle ones were told already; a second stop is harmless
+        _stop_workers([w.proc for w in workers.values()], out, graceful=not pending, cleanup=lost_mid_file)
+        for w in workers.values():
+            w.jobs.cancel_join_thread()
         results.cancel_join_thread()
 
 

@@ -264,3 +264,34 @@ def test_file_timeout_gives_up_on_one_file_and_the_batch_goes_on(tmp_path):
     assert {p.name: p.read_bytes() for p in src.iterdir()} == before
     with pytest.raises(ValueError, match="timeout"):
         scan_folder(src, out, file_timeout=0)
+
+
+def test_worker_killed_mid_file_fails_that_file_only(tmp_path):
+    """A worker killed from outside (the OOM killer) while it holds a file: that file is `error` ("worker process
+    died"), never lost or left pending (the run would hang), and a new worker scans the rest."""
+    import multiprocessing
+    import threading
+
+    src = tmp_path / "shoot"
+    src.mkdir()
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 255, (4500, 6000, 3), np.uint8)).save(src / "a_huge.jpg", quality=70)
+    _photo(src / "b1.png", 100)
+    _photo(src / "b2.png", 160)
+    only_text = tuple(name for name in NO_DETECTORS if name != "text")
+
+    def kill_the_worker_soon(to_scan: int, unchanged: int) -> None:
+        def kill() -> None:
+            time.sleep(1.5)  # the worker holds a_huge.jpg from its start: loading models or reading, it dies holding it
+            for child in multiprocessing.active_children():
+                os.kill(child.pid, signal.SIGKILL)
+        threading.Thread(target=kill, daemon=True).start()
+
+    t0 = time.monotonic()
+    res = run_batch([src], tmp_path / "out", options=ScanOptions(skip=only_text), workers=1, file_timeout=600,
+                    on_start=kill_the_worker_soon)
+    by_name = {o.rel.name: o for o in res.files}
+    assert by_name["a_huge.jpg"].verdict == "error" and "worker process died" in by_name["a_huge.jpg"].doc["error"]
+    assert by_name["b1.png"].verdict == "clear" and by_name["b2.png"].verdict == "clear"
+    assert time.monotonic() - t0 < 300
+    assert not list((tmp_path / "out").rglob(".*.part*"))
