@@ -164,7 +164,7 @@ TimeoutOpt = typer.Option(None, "--timeout", metavar="SECONDS", show_default=Fal
 
 RedactScreensOpt = typer.Option(False, "--redact-screens",
                                 help="Redact whole screens/whiteboards, not only the text read on them.")
-PathsArg = typer.Argument(..., help="Image files or folders (recursive).", show_default=False)
+PathsArg = typer.Argument(..., help="Photos, videos, animations or folders (recursive).", show_default=False)
 
 
 @app.command()
@@ -179,7 +179,8 @@ def scan(paths: List[Path] = PathsArg,
          redact_screens: bool = RedactScreensOpt,
          workers: Optional[int] = WorkersOpt, force: bool = ForceOpt,
          timeout: Optional[float] = TimeoutOpt) -> None:
-    """Scan photos; exit 0 = nothing found, 1 = findings to review, 2 = an input could not be fully scanned."""
+    """Scan photos and videos; exit 0 = nothing found, 1 = findings to review, 2 = an input could not be fully
+    scanned."""
     opts = ScanOptions(ocr=_check_choice(ocr, ENGINES, "--ocr"), include_text=include_text,
                        allow_faces=str(allow_faces) if allow_faces else None,
                        policy_file=str(policy) if policy else None, redact_screens=redact_screens)
@@ -202,7 +203,7 @@ def redact(paths: List[Path] = PathsArg,
            redact_screens: bool = RedactScreensOpt,
            workers: Optional[int] = WorkersOpt, force: bool = ForceOpt,
            timeout: Optional[float] = TimeoutOpt) -> None:
-    """Write redacted copies; exit 0 = every input redacted, 2 = at least one failed."""
+    """Write redacted copies of photos and videos; exit 0 = every input redacted, 2 = at least one failed."""
     opts = ScanOptions(ocr=_check_choice(ocr, ENGINES, "--ocr"), style=_check_choice(style, STYLES, "--style"),
                        include_text=include_text, keep_metadata=keep_metadata, strip_audio=strip_audio,
                        allow_faces=str(allow_faces) if allow_faces else None,

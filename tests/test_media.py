@@ -110,6 +110,19 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
     assert final.read_bytes() == b"done"
 
 
+def test_finished_outputs_get_ordinary_permissions(tmp_path):
+    """Temporary files are owner-only (mkstemp); the finished output has what `touch` would give it (0666 minus
+    the umask), so a publishing folder shared with a web server or a colleague can read the redacted copies."""
+    import os
+    import stat
+
+    final = tmp_path / "a.png"
+    media.write_bytes_atomic(final, b"done")
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(final.stat().st_mode) == 0o666 & ~mask
+
+
 def test_media_kind():
     from pathlib import Path
     assert media.media_kind(Path("a.JPG")) == "image"
