@@ -430,10 +430,10 @@ def _run_in_workers(todo: list[InputFile], out: Optional[Path], redact: bool, op
                     w.started = time.monotonic()
             elif msg is not None and msg[0] == "done" and msg[1] in pending:
                 pending.pop(msg[1])
-                finished(msg[2])
                 w = next((w for w in workers.values() if w.job == msg[1]), None)
                 if w is not None:
-                    hand_out(w)
+                    hand_out(w)  # first: the worker goes on while the report, index and terminal are updated
+                finished(msg[2])
             now = time.monotonic()
             for w in list(workers.values()):
                 if not w.proc.is_alive():
