@@ -282,7 +282,7 @@ def test_worker_killed_mid_file_fails_that_file_only(tmp_path):
 
     def kill_the_worker_soon(to_scan: int, unchanged: int) -> None:
         def kill() -> None:
-            time.sleep(1.5)  # the worker holds a_huge.jpg from its start: loading models or reading, it dies holding it
+            time.sleep(1.5)  # it holds a_huge.jpg from its start (loading models or reading): it dies holding it
             for child in multiprocessing.active_children():
                 os.kill(child.pid, signal.SIGKILL)
         threading.Thread(target=kill, daemon=True).start()
