@@ -512,6 +512,15 @@ class Score:
     decoded: int = 0  # ... whose payload a barcode finding reports exactly
 
 
+def _default_policy():
+    from scanner.policy import Policy
+
+    return Policy()
+
+
+_DEFAULT_POLICY = _default_policy()
+
+
 def score_scene(scene: Scene, findings, sc: Score) -> None:
     for t in scene.truths:
         if t.kind == "negative":
@@ -520,6 +529,8 @@ def score_scene(scene: Scene, findings, sc: Score) -> None:
         want = {"screen": ("screen",), "plate": ("plate",), "wristband": ("wristband", "label"),
                 "label": ("label", "wristband")}[t.kind]
         hits = [f for f in findings if finding_kind(f) in want and matches(f.box, t.box)]
+        if t.kind in ("wristband", "label"):  # a band or label must be redacted (a sign-like card is only flagged)
+            hits = [f for f in hits if _DEFAULT_POLICY.action_for(f) == "redact"]
         if t.kind in ("wristband", "label") and not hits:  # a decoded barcode on the band still answers it
             hits = [f for f in findings if finding_kind(f) == "barcode" and geometry.coverage(f.box, t.box) > 0.5]
         if t.kind in ("wristband", "label"):
@@ -557,7 +568,7 @@ def run(n: int, seed: int, use_ocr: bool, save: Optional[Path], verbose: bool = 
         from scanner.ocr import get_engine
 
         engine = get_engine("rapid")
-    detectors = [ScreenDetector(), WristbandDetector(), PlateDetector(engine)]
+    detectors = [ScreenDetector(), WristbandDetector(engine), PlateDetector(engine)]  # as scanner builds them
     sc = Score()
     times: dict[str, float] = {}
     scenes = make_scenes(n, seed)

@@ -267,6 +267,38 @@ def word_info(word: str) -> WordInfo:
     return WordInfo(up, sur, first, common, stop, fuzzy)
 
 
+_PLAIN_NUMBER = re.compile(r"^\d{1,3}(?:[.,]\d{1,2})?(?:%|mg|mcg|ml|g|kg|mmhg|bpm|c|f)?$", re.IGNORECASE)
+
+
+_GAS_NAMES = frozenset({"o2", "co2", "spo2", "fio2", "etco2", "sao2"})  # vitals spelled with a digit
+
+
+def is_plain_wording(text: str) -> bool:
+    """True when every word of `text` is signage, clinical or everyday wording that cannot be part of a name
+    (no census first name or surname strength at all) and every number is a small quantity (25 mg, 88, 37.1):
+    "Oxygen in use", "Metoprolol 25 mg", "HR 88". Strict on purpose: "Call light" (both are surnames), "Rose",
+    "120/80", "A12" and any longer number are not plain. A line without a word is not plain either."""
+    words = 0
+    for raw in text.split():
+        tok = raw.strip(".,;:!?()[]'\"’“”-–—")
+        if not tok:
+            continue
+        if _PLAIN_NUMBER.match(tok):
+            continue
+        if tok.lower() in _GAS_NAMES:
+            words += 1
+            continue
+        if not re.fullmatch(r"[A-Za-z][A-Za-z'’-]*", tok):
+            return False
+        if len(tok) == 1:
+            continue
+        info = word_info(tok)
+        if not (info.stop or info.common) or info.surname_strength > 0 or info.first_strength > 0:
+            return False
+        words += 1
+    return words > 0
+
+
 @lru_cache(maxsize=1)
 def _stop_wildcards() -> frozenset[str]:
     """Each stop word of 4+ letters with one letter replaced by '?': a cheap one-substitution lookup."""

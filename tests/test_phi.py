@@ -693,3 +693,19 @@ def test_text_detector_merges_table_cells_across_regions():
                                                   ("DOB：03/14/1931", "dob", "03/14/1931")])
 def test_full_width_colon_read_by_ocr_still_separates_label_and_value(text, category, value):
     assert (category, value) in {(c, t) for c, _, _, t in phi.classify_spans(text, "monitor")}
+
+
+@pytest.mark.parametrize("text", ["Oxygen in use", "Visitors please check in", "Metoprolol 25 mg", "HR 88",
+                                  "Temp 37.1 C", "SpO2 95%", "Hand hygiene saves lives", "NPO after midnight",
+                                  "Isolation: contact precautions", "Furosemide 40 mg", "Fall risk"])
+def test_plain_wording(text):
+    """Signage, drugs with doses and vitals: what a sign taped to a wall says (wristbands.reads_as_a_sign)."""
+    assert phi.is_plain_wording(text)
+
+
+@pytest.mark.parametrize("text", ["Call light", "Rose", "Smith, John", "Garcia", "Dr Kelly", "120/80", "A12", "88",
+                                  "MRN 12345678", "555-0142", "Hope Young", "", "  ", "Room 4B", "SpO2 95% HAYES"])
+def test_not_plain_wording(text):
+    """Strict: any census name strength (Call, light, Rose, Hope, Young), a longer or mixed number, a line without a
+    word. (Bed 12 is plain wording; the classifier's room rule is what catches it.)"""
+    assert not phi.is_plain_wording(text)

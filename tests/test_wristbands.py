@@ -154,3 +154,61 @@ def test_rotated_band_text_is_read_and_classified(angle):
         [(f.category, f.text) for f in on_band]
     assert {"dob", "name"} & {f.category for f in on_band}
     assert all(f.context == "wristband" for f in on_band)
+
+
+def _card_scene(rows: list[tuple[str, int]], seed: int = 5, scribble: bool = False):
+    """A white card of print (px sizes given per row) on a wall, level: label-shaped (aspect < 3). `scribble`
+    adds a handwritten-looking zigzag below the print, ink no OCR reads as a line."""
+    rng = random.Random(seed)
+    img = wall(800, 500, rng)
+    card = np.full((150, 300, 3), 250, np.uint8)
+    y = 10
+    for text, px in rows:
+        text_on(card, (12, y), text, px, name="sans")
+        y += px + 14
+    if scribble:
+        pts = np.array([[12 + i * 9, 128 + (6 if i % 2 else 0)] for i in range(20)], np.int32)
+        cv2.polylines(card, [pts], False, (25, 25, 25), 2)
+    paste_warped(img, card, rect_quad(250, 170, 300, 150, 0))
+    return img
+
+
+SIGNAGE_ROWS = [("Oxygen in use", 16), ("Visitors please check in", 14), ("Metoprolol 25 mg", 16), ("HR 88", 14)]
+
+
+@pytest.mark.parametrize("rows, is_sign, scribble", [
+    (SIGNAGE_ROWS, True, False),
+    (SIGNAGE_ROWS, False, True),  # handwriting below the print, unread: it could be the patient's name
+    ([("GARCIA, MARIA", 16), ("MRN 40023817", 14), ("DOB 03/14/1961", 16), ("Rm 412B", 14)], False, False),
+    ([("Oxygen in use", 16), ("Call light for help", 14), ("Metoprolol 25 mg", 16), ("HR 88", 14)], False, False),
+    ([("Oxygen in use", 16), ("Bed 12", 14), ("Metoprolol 25 mg", 16), ("HR 88", 14)], False, False),  # a bed number
+    (SIGNAGE_ROWS + [("KOWALSKI J 4471", 6)], False, False),  # a small fifth row: a name and a number
+])
+def test_a_card_of_signage_is_flagged_and_a_patient_label_redacted(rows, is_sign, scribble):
+    """A label-shaped card whose print is all read, surely, as signage or clinical wording is a sign: the region is
+    flagged (low), not redacted. A name-like word, a room number or any print left unread keeps it a label."""
+    from scanner.ocr import get_engine
+    from scanner.policy import Policy
+
+    found = regions(WristbandDetector(get_engine("rapid")).detect(Frame(_card_scene(rows, scribble=scribble)), []))
+    assert [f.context for f in found] == ["label"]
+    assert Policy().action_for(found[0]) == ("flag" if is_sign else "redact"), found[0].note
+    assert (found[0].severity == "low") == is_sign
+
+
+def test_unread_ink_is_the_print_outside_every_line_read():
+    """The completeness check behind 'every row was read': ink (dark on the light card) outside the boxes of the
+    lines read, as a fraction of all ink; the card's rim is ignored (edge, shadow)."""
+    from scanner.detectors.wristbands import unread_ink
+
+    card = np.full((120, 300), 245, np.uint8)
+    card[20:32, 20:200] = 30  # row 1
+    card[50:62, 20:160] = 30  # row 2
+    card[80:92, 20:240] = 30  # row 3
+    rows = [(20, 20, 200, 32), (20, 50, 160, 62), (20, 80, 240, 92)]
+    assert unread_ink(card, rows) == 0.0
+    assert abs(unread_ink(card, rows[:2]) - 220 / (180 + 140 + 220)) < 0.02  # row 3 unread
+    assert unread_ink(card, []) == 1.0
+    assert unread_ink(np.full((120, 300), 245, np.uint8), []) == 0.0  # a blank card has nothing unread
+    card[0:3, :] = 0  # a dark rim (the card's edge in the cut-out) is not print
+    assert unread_ink(card, rows) == 0.0

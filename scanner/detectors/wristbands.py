@@ -226,31 +226,83 @@ def _innermost(strips: list[Strip]) -> list[Strip]:
 READ_MIN_TILT = 10.0
 
 
-def read_strip(engine, rgb: np.ndarray, corners_src: np.ndarray, context: str) -> list[Finding]:
-    """OCR a tilted band/label from its upright cut-out and classify the lines in its context.
+@dataclass
+class UprightReading:
+    lines: list  # TextLines, boxes in image pixels
+    unread_ink: float  # fraction of the cut-out's print lying outside every line read (1.0: nothing read)
+
+
+def read_upright(engine, rgb: np.ndarray, corners_src: np.ndarray) -> UprightReading:
+    """OCR a band/label from its upright cut-out; each line's box mapped back to the image.
 
     Page-level text detection finds no lines on print tilted 45-70 degrees (measured: one box over the whole
-    band, read as '-'), so the band is cut out level, read there, and each line's box mapped back to the image.
+    band, read as '-'), so the band is cut out level and read there.
     """
     from ..ocr import TextLine
-    from ..phi import classify_lines
 
     crop, back = rectify_with_transform(rgb, corners_src)
     f = max(1.0, 48 / max(1, crop.shape[0]))  # small print: give the recogniser ~14 px letters at least
     if f > 1.0:
         crop = cv2.resize(crop, (round(crop.shape[1] * f), round(crop.shape[0] * f)), interpolation=cv2.INTER_CUBIC)
     h, w = rgb.shape[:2]
+    read = engine.read(np.ascontiguousarray(crop))
     lines = []
-    for ln in engine.read(np.ascontiguousarray(crop)):
+    for ln in read:
         x0, y0, x1, y1 = ln.box
         pts = np.array([[[x0, y0], [x1, y0], [x1, y1], [x0, y1]]], np.float32) / f
         img_pts = cv2.perspectiveTransform(pts, back)[0]
         lines.append(TextLine(text=ln.text, box=geometry.clip(geometry.from_points(img_pts), w, h),
                               confidence=ln.confidence, quad=tuple(map(tuple, img_pts.tolist())),
                               engine=ln.engine))
+    return UprightReading(lines, unread_ink(to_gray(crop), [ln.box for ln in read]))
+
+
+def unread_ink(gray: np.ndarray, boxes: Sequence[Box]) -> float:
+    """Fraction of the dark print on a light card that lies outside every box read (each padded by a quarter of
+    its height): 0 when every stroke on the card belongs to a line that was read."""
+    h, w = gray.shape[:2]
+    m = max(2, round(0.04 * min(h, w)))  # the cut-out's rim: card edge, shadow, neighbouring background
+    inner = gray[m:h - m, m:w - m]
+    if inner.size == 0:
+        return 1.0
+    thr, _ = cv2.threshold(inner, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    ink = inner <= min(thr, float(np.median(inner)) - 40)  # clearly darker than the card, not paper texture
+    total = int(ink.sum())
+    if total == 0:
+        return 0.0
+    covered = np.zeros_like(ink)
+    for x0, y0, x1, y1 in boxes:
+        p = max(2, round(0.25 * (y1 - y0)))
+        covered[max(0, y0 - m - p):max(0, y1 - m + p), max(0, x0 - m - p):max(0, x1 - m + p)] = True
+    return float((ink & ~covered).sum()) / total
+
+
+def classify_strip_lines(lines: Sequence, context: str) -> list[Finding]:
+    """The identifiers among a band's or label's lines, judged in its context (a surname alone is a name)."""
+    from ..phi import classify_lines
+
     return [Finding(kind="text", category=m.category, box=m.box, confidence=m.confidence, severity=m.severity,
                     context=context, text=m.text, detector="wristbands", note=m.reason)
             for m in classify_lines(lines, context=context)]
+
+
+SIGN_READ_MIN_CONFIDENCE = 0.85  # every row read this surely ...
+SIGN_CONFIDENCE = 0.45  # ... and plain wording: below the policy's redact floor (0.5), so flagged, not redacted
+
+
+SIGN_MAX_UNREAD_INK = 0.03  # print outside the lines read: a row OCR missed could be the patient's name
+
+
+def reads_as_a_sign(reading: UprightReading) -> bool:
+    """A label-shaped card whose print was all read, surely, as plain signage or clinical wording ("Oxygen in
+    use", "Metoprolol 25 mg", "HR 88") with no identifier among it is a sign, not a patient label. Any print left
+    unread, unsure reading, name-like word, longer number or PHI match keeps it a label."""
+    from ..phi import is_plain_wording
+
+    lines = reading.lines
+    return (bool(lines) and reading.unread_ink <= SIGN_MAX_UNREAD_INK
+            and all(ln.confidence >= SIGN_READ_MIN_CONFIDENCE and is_plain_wording(ln.text) for ln in lines)
+            and not classify_strip_lines(lines, "label"))
 
 
 def decode_in_strip(rgb: np.ndarray, corners_src: np.ndarray) -> list[Barcode]:
@@ -303,13 +355,20 @@ class WristbandDetector:
                                        severity="high", text=bc.payload, detector=self.name,
                                        note=f"{bc.format} decoded on a tilted {st.context}"))
             decoded = any(geometry.coverage(bc.box, box) >= 0.6 for bc in codes)
-            conf = 0.55 + 0.1 * min(st.rows, 3) + (0.15 if st.bars or decoded else 0.0)
-            out.append(Finding(kind="text", category="identifier", box=box, confidence=min(conf, 0.95),
-                               severity="high", context=st.context, detector=self.name,
-                               note=f"{st.context} region: {st.text_lines} print lines"
-                                    + (", barcode" if st.bars or decoded else "")))
-            if self.engine is not None and tilt_of(st.corners) >= READ_MIN_TILT:
-                out.extend(read_strip(self.engine, frame.rgb, st.corners / s, st.context))
+            conf = min(0.95, 0.55 + 0.1 * min(st.rows, 3) + (0.15 if st.bars or decoded else 0.0))
+            note = f"{st.context} region: {st.text_lines} print lines" + (", barcode" if st.bars or decoded else "")
+            tilted = tilt_of(st.corners) >= READ_MIN_TILT
+            maybe_sign = st.context == "label" and not (st.bars or decoded)
+            reading = (read_upright(self.engine, frame.rgb, st.corners / s)
+                       if self.engine is not None and (tilted or maybe_sign) else None)
+            severity = "high"
+            if maybe_sign and reading is not None and reads_as_a_sign(reading):
+                conf, severity = min(conf, SIGN_CONFIDENCE), "low"
+                note += "; every row reads as signage or clinical wording: flagged, not redacted"
+            out.append(Finding(kind="text", category="identifier", box=box, confidence=conf, severity=severity,
+                               context=st.context, detector=self.name, note=note))
+            if tilted and reading is not None:
+                out.extend(classify_strip_lines(reading.lines, st.context))
         return out
 
 
