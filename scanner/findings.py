@@ -193,7 +193,8 @@ _ACTION_RANK = {"redact": 3, "flag": 2, "allow": 1, "ignore": 0}
 def drop_duplicates(findings: list[Finding]) -> list[Finding]:
     """One finding per thing: when two detectors report the same category at the same place (a band's line read
     by both the page OCR and the band reader), keep the one whose box covers the other, provided its action is at
-    least as strong — so a duplicate never turns a redaction into a flag."""
+    least as strong — so a duplicate never turns a redaction into a flag. A screen inside a band or label region is
+    that band's print (see below)."""
     from .geometry import area, coverage
 
     kept: list[Finding] = []
@@ -202,6 +203,12 @@ def drop_duplicates(findings: list[Finding]) -> list[Finding]:
                and _ACTION_RANK.get(k.action, 0) >= _ACTION_RANK.get(f.action, 0) for k in kept):
             continue
         kept.append(f)
+    # A tilted band's few lines of print can pass for a small board; the band region (redacted whole) says what it
+    # is, so a screen lying inside it, with no stronger action, is the band's own print and goes.
+    bands = [k for k in kept if k.context in ("wristband", "label") and k.category == "identifier"]
+    kept = [k for k in kept if not (k.kind == "screen" and any(
+        coverage(k.box, b.box) >= 0.9 and _ACTION_RANK.get(b.action, 0) >= _ACTION_RANK.get(k.action, 0)
+        for b in bands))]
     kept_ids = {id(k) for k in kept}
     return [f for f in findings if id(f) in kept_ids]  # original order
 

@@ -133,6 +133,35 @@ def test_band_gives_its_context_to_the_text_inside():
                    context="wristband", detector="wristbands")
     assert context_of((120, 110, 300, 130), [band]) == "wristband"
     assert context_of((600, 110, 700, 130), [band]) is None
+    # A band held up in front of a whiteboard (or whose tilted print passed for a small board): the innermost
+    # region is the most specific context, whichever detector reported it first.
+    board = Finding(kind="screen", category="screen", box=(0, 0, 900, 600), confidence=0.8, context="whiteboard")
+    print_as_board = Finding(kind="screen", category="screen", box=(110, 105, 320, 150), confidence=0.8,
+                             context="whiteboard")
+    assert context_of((120, 110, 300, 130), [board, band]) == "wristband"
+    assert context_of((120, 110, 300, 130), [band, board]) == "wristband"
+    assert context_of((120, 110, 300, 130), [print_as_board, band]) == "whiteboard"  # smaller still: see findings
+    assert context_of((600, 110, 700, 130), [board, band]) == "whiteboard"
+
+
+def test_a_screen_inside_a_band_is_the_bands_print_and_is_dropped():
+    """Tilted band print can pass for a small board (the wristband sample did): the redacted band region says what
+    it is, so a flagged screen inside it goes. A screen mostly outside, or redacted (--redact-screens) while the
+    band is only flagged, stays."""
+    from scanner.findings import drop_duplicates
+
+    band = Finding(kind="text", category="identifier", box=(100, 100, 500, 200), confidence=0.8,
+                   context="wristband", detector="wristbands", action="redact")
+    inside = Finding(kind="screen", category="screen", box=(110, 105, 320, 190), confidence=0.85,
+                     context="whiteboard", action="flag")
+    beyond = Finding(kind="screen", category="screen", box=(300, 105, 700, 190), confidence=0.85,
+                     context="whiteboard", action="flag")
+    assert drop_duplicates([inside, band, beyond]) == [band, beyond]
+    flagged_band = Finding(kind="text", category="identifier", box=band.box, confidence=0.45, context="label",
+                           detector="wristbands", action="flag")
+    redacted_screen = Finding(kind="screen", category="screen", box=inside.box, confidence=0.85,
+                              context="whiteboard", action="redact")
+    assert drop_duplicates([redacted_screen, flagged_band]) == [redacted_screen, flagged_band]
 
 
 # ------------------------------------------------------------------------------------------ with the real OCR

@@ -11,14 +11,11 @@ from .base import Frame
 
 
 def context_of(box, prior: Sequence[Finding]) -> Optional[str]:
-    """The context (monitor, whiteboard, wristband, document …) of the region a text box mostly sits in."""
-    best, best_cov = None, 0.5
-    for f in prior:
-        if f.context and (f.kind == "screen" or f.detector == "wristbands"):  # screens, boards, bands, labels
-            cov = geometry.coverage(box, f.box)
-            if cov > best_cov:
-                best, best_cov = f.context, cov
-    return best
+    """The context (monitor, whiteboard, wristband, label …) of the region a text box mostly sits in; of regions
+    nested in one another (a band held up in front of a board), the innermost: the most specific one."""
+    regions = [f for f in prior if f.context and (f.kind == "screen" or f.detector == "wristbands")
+               and geometry.coverage(box, f.box) > 0.5]
+    return min(regions, key=lambda f: geometry.area(f.box)).context if regions else None
 
 
 class TextDetector:
