@@ -1,9 +1,11 @@
-"""Write the demo photos in this folder: synthetic scenes from the benchmark generator (no real patient anywhere).
+"""Write the demo photos and clip in this folder: synthetic scenes from the benchmarks (no real patient anywhere).
 
     python sample_media/make_samples.py           # (re)write every sample
     python sample_media/make_samples.py --check   # write only the samples that are missing; exit 0
 
-Each sample is a fixed (kind, seed) of bench.generate, so the same fonts and library versions give the same bytes.
+Each photo is a fixed (kind, seed) of bench.generate, so the same fonts and library versions give the same bytes.
+`ehr_pan.mp4` is bench.video_bench's pan scene (3 s, 640x360, 30 fps, H.264 with an AAC tone): a phone panning
+along an EHR screen, so the patient's name and MRN slide in and out of view.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # bench/ lives beside scanner/ at the repository root
 
 from bench.generate import Scene, make_scene  # noqa: E402
-from scanner.media import write_bytes_atomic  # noqa: E402
+from scanner.media import atomic_path, write_bytes_atomic  # noqa: E402
 
 MAX_BYTES = 300_000
 SIZE = (1280, 960)
@@ -51,6 +53,16 @@ def build(name: str) -> Scene:
     raise RuntimeError(f"{name}: no seed in {seed}..{seed + 199} gives a suitable scene")
 
 
+CLIP = "ehr_pan.mp4"
+
+
+def write_clip(path: Path) -> None:
+    from bench.video_bench import scene_pan, write_scene
+
+    with atomic_path(path) as tmp:
+        write_scene(scene_pan(), tmp)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="only write samples that are missing")
@@ -64,6 +76,11 @@ def main(argv=None) -> int:
         write_bytes_atomic(p, scene.jpeg)
         p.chmod(0o644)  # committed demo files: readable by everyone, like the rest of the checkout
         print(f"wrote {p} ({len(scene.jpeg) // 1024} KB, {scene.kind}, seed {scene.seed})")
+    clip = args.out / CLIP
+    if not (args.check and clip.is_file() and clip.stat().st_size > 0):
+        write_clip(clip)
+        clip.chmod(0o644)
+        print(f"wrote {clip} ({clip.stat().st_size // 1024} KB, 3 s pan along an EHR screen)")
     return 0
 
 
