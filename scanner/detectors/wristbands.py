@@ -286,11 +286,9 @@ def classify_strip_lines(lines: Sequence, context: str) -> list[Finding]:
             for m in classify_lines(lines, context=context)]
 
 
-SIGN_READ_MIN_CONFIDENCE = 0.85  # every row read this surely ...
+SIGN_READ_MIN_CONFIDENCE = 0.85  # every line read this surely ...
+SIGN_MAX_UNREAD_INK = 0.03  # ... no print left outside the lines read (a missed row could be the patient's name) ...
 SIGN_CONFIDENCE = 0.45  # ... and plain wording: below the policy's redact floor (0.5), so flagged, not redacted
-
-
-SIGN_MAX_UNREAD_INK = 0.03  # print outside the lines read: a row OCR missed could be the patient's name
 
 
 def reads_as_a_sign(reading: UprightReading) -> bool:
@@ -364,7 +362,7 @@ class WristbandDetector:
             severity = "high"
             if maybe_sign and reading is not None and reads_as_a_sign(reading):
                 conf, severity = min(conf, SIGN_CONFIDENCE), "low"
-                note += "; every row reads as signage or clinical wording: flagged, not redacted"
+                note += "; all its print reads as signage or clinical wording: flagged, not redacted"
             out.append(Finding(kind="text", category="identifier", box=box, confidence=conf, severity=severity,
                                context=st.context, detector=self.name, note=note))
             if tilted and reading is not None:
