@@ -646,11 +646,7 @@ def process_video(scanner: "Scanner", path: Path, out_dir: Optional[Path], rel: 
             # Leaving the ExitStack renames the finished temp files into place (only now: all frames made it).
         result.outputs.update(outputs)
         if out_dir is not None:
-            sheet = pipeline.contact.render()
-            if sheet is not None:
-                p = _output_path(out_dir, rel, ".contact.jpg")
-                media.save_image(sheet, p)
-                result.outputs["contact_sheet"] = str(p)
+            _write_contact_sheet(pipeline, out_dir, rel, result)
         result.verdict = decide_verdict(result.findings, fully_scanned=True)
         if out_dir is not None:
             result.output_sha256 = {k: media.sha256_file(Path(v)) for k, v in result.outputs.items()}
@@ -692,6 +688,15 @@ def _output_path(out_dir: Path, rel: Path, suffix: str) -> Path:
     from .api import output_path
 
     return output_path(out_dir, rel, suffix)
+
+
+def _write_contact_sheet(pipeline: Pipeline, out_dir: Path, rel: Path, result: ScanResult) -> None:
+    """`<name>.contact.jpg`: the worst analysed frames at a glance (nothing is written when no frame had any)."""
+    sheet = pipeline.contact.render()
+    if sheet is not None:
+        p = _output_path(out_dir, rel, ".contact.jpg")
+        media.save_image(sheet, p)
+        result.outputs["contact_sheet"] = str(p)
 
 
 def _open_sink(stack: ExitStack, out_dir: Path, rel: Path, redact: bool, width: int, height: int, vs, audio,
@@ -806,11 +811,7 @@ def process_animation(scanner: "Scanner", path: Path, out_dir: Optional[Path], r
         p = _output_path(out_dir, rel, f".annotated{ext}")
         _save_animation(sink.annotated, sink.durations, loop, p)
         result.outputs["annotated"] = str(p)
-        sheet = pipeline.contact.render()
-        if sheet is not None:
-            p = _output_path(out_dir, rel, ".contact.jpg")
-            media.save_image(sheet, p)
-            result.outputs["contact_sheet"] = str(p)
+        _write_contact_sheet(pipeline, out_dir, rel, result)
         result.output_sha256 = {k: media.sha256_file(Path(v)) for k, v in result.outputs.items()}
     result.verdict = decide_verdict(result.findings, fully_scanned=True)
     result.timings["animation_s"] = time.perf_counter() - t_start
