@@ -410,6 +410,16 @@ def test_fail_closed_for_any_linear_motion(vx, vy, pan, gap, start, size):
 # ------------------------------------------------------------------------------------------------ sampler
 
 
+IDENT = np.array([[1.0, 0, 0], [0, 1.0, 0]])  # no camera motion between two frames
+
+
+def primed(sampler: FrameSampler, first: np.ndarray) -> FrameSampler:
+    """`sampler` after its first frame, analysed (the reference every later decision compares with)."""
+    sampler.decide(0, first, None, None)
+    sampler.analysed(0, first)
+    return sampler
+
+
 def grey_scene(offset=0, text_block=False):
     rng = np.random.default_rng(3)
     base = (rng.random((120, 200)) * 255).astype(np.uint8)
@@ -424,26 +434,20 @@ def test_sampler_analyses_first_frame_and_skips_unchanged():
     g = grey_scene()
     assert s.decide(0, g, None, None).analyse
     s.analysed(0, g)
-    ident = np.array([[1.0, 0, 0], [0, 1.0, 0]])
-    assert not any(s.decide(t, g, g, ident).analyse for t in range(1, 40))
+    assert not any(s.decide(t, g, g, IDENT).analyse for t in range(1, 40))
 
 
 def test_sampler_analyses_a_change_once_max_gap_passed():
-    s = FrameSampler(SamplerParams(max_gap=5))
     g = grey_scene()
-    s.decide(0, g, None, None)
-    s.analysed(0, g)
-    ident = np.array([[1.0, 0, 0], [0, 1.0, 0]])
+    s = primed(FrameSampler(SamplerParams(max_gap=5)), g)
     changed = grey_scene(text_block=True)
-    decisions = [s.decide(t, changed, g if t == 2 else changed, ident).analyse for t in range(2, 8)]
+    decisions = [s.decide(t, changed, g if t == 2 else changed, IDENT).analyse for t in range(2, 8)]
     assert decisions == [False, False, False, True, True, True]
 
 
 def test_sampler_analyses_after_a_large_camera_move():
-    s = FrameSampler(SamplerParams(max_gap=1000, max_shift=0.2))
     g = grey_scene()
-    s.decide(0, g, None, None)
-    s.analysed(0, g)
+    s = primed(FrameSampler(SamplerParams(max_gap=1000, max_shift=0.2)), g)
     step = np.array([[1.0, 0, 4], [0, 1.0, 0]])
     reasons = [s.decide(t, g, g, step) for t in range(1, 10)]
     first = next(i for i, d in enumerate(reasons) if d.analyse)
@@ -451,35 +455,29 @@ def test_sampler_analyses_after_a_large_camera_move():
 
 
 def test_sampler_flags_scene_cut():
-    s = FrameSampler()
     a = grey_scene()
-    s.decide(0, a, None, None)
-    s.analysed(0, a)
+    s = primed(FrameSampler(), a)
     b = 255 - a
-    d = s.decide(1, b, a, np.array([[1.0, 0, 0], [0, 1.0, 0]]))
+    d = s.decide(1, b, a, IDENT)
     assert d.analyse and d.cut
 
 
 def test_block_change_zero_for_same_picture_and_high_for_new_content():
     g = grey_scene()
-    ident = np.array([[1.0, 0, 0], [0, 1.0, 0]])
-    assert block_change(g, g, ident, 16) == 0.0
-    assert block_change(g, grey_scene(text_block=True), ident, 16) > 40
+    assert block_change(g, g, IDENT, 16) == 0.0
+    assert block_change(g, grey_scene(text_block=True), IDENT, 16) > 40
     moved = np.array([[1.0, 0, 20], [0, 1.0, 0]])  # content entered at the left edge
     assert block_change(g, g, moved, 16) > 100
 
 
 def test_sampler_analyses_the_peak_of_a_change_that_reverts_before_its_analysis():
-    s = FrameSampler(SamplerParams(max_gap=30))
     g = grey_scene()
-    s.decide(0, g, None, None)
-    s.analysed(0, g)
-    ident = np.array([[1.0, 0, 0], [0, 1.0, 0]])
+    s = primed(FrameSampler(SamplerParams(max_gap=30)), g)
     flash = grey_scene(text_block=True)
-    assert not s.decide(1, g, g, ident).analyse
-    assert not s.decide(2, flash, g, ident).analyse  # a name flashes up at frame 2 …
-    assert s.decide(3, flash, flash, ident).transient is None
-    decisions = [s.decide(t, g, flash if t == 4 else g, ident) for t in range(4, 40)]  # gone at 4
+    assert not s.decide(1, g, g, IDENT).analyse
+    assert not s.decide(2, flash, g, IDENT).analyse  # a name flashes up at frame 2 …
+    assert s.decide(3, flash, flash, IDENT).transient is None
+    decisions = [s.decide(t, g, flash if t == 4 else g, IDENT) for t in range(4, 40)]  # gone at 4
     transients = [d.transient for d in decisions if d.transient is not None]
     assert transients == [3]  # the last frame that showed it, once, long before frame 30
     assert not any(d.analyse for d in decisions[:20])
@@ -496,12 +494,10 @@ def test_sampler_catches_a_flash_while_something_else_keeps_moving():
             g[10:30, 60:120] = 20
         return g
 
-    ident = np.array([[1.0, 0, 0], [0, 1.0, 0]])
-    s.decide(0, frame(0), None, None)
-    s.analysed(0, frame(0))
+    primed(s, frame(0))
     found = []
     for t in range(1, 20):
-        d = s.decide(t, frame(t, flash=t in (6, 7)), frame(t - 1), ident)
+        d = s.decide(t, frame(t, flash=t in (6, 7)), frame(t - 1), IDENT)
         if d.transient is not None:
             found.append(d.transient)
             s.transient_analysed(d.transient)
