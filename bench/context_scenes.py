@@ -565,7 +565,7 @@ def run(n: int, seed: int, use_ocr: bool, save: Optional[Path], verbose: bool = 
 
     engine = None
     if use_ocr:
-        from scanner.ocr import get_engine
+        from scanner.text.ocr import get_engine
 
         engine = get_engine("rapid")
     detectors = [ScreenDetector(), WristbandDetector(engine), PlateDetector(engine)]  # as scanner builds them

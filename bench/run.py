@@ -19,7 +19,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from scanner import api, geometry, media  # noqa: E402
-from scanner.ocr import DEFAULT_ENGINE, ENGINES  # noqa: E402
+from scanner.text.ocr import DEFAULT_ENGINE, ENGINES  # noqa: E402
 from scanner.redact import redaction_box  # noqa: E402
 
 from .generate import generate  # noqa: E402

@@ -17,7 +17,7 @@ from . import __version__
 from .api import ScanOptions
 from .batch import FileOutcome, run_batch
 from .findings import Finding, ScanResult, SourceInfo
-from .ocr import ENGINES
+from .text.ocr import ENGINES
 from .policy import PolicyError
 from .redact import STYLES
 

@@ -26,7 +26,7 @@ import numpy as np
 from . import media
 from .detectors.base import Frame
 from .findings import Finding, ScanResult, decide_verdict
-from .ocr.rapid import detection_canvas
+from .text.ocr.rapid import detection_canvas
 from .redact import annotate_image, redact_image
 from .tracking import (FrameSampler, Motion, SamplerParams, Tracker, TrackerParams, estimate_motion,
                        track_finding)

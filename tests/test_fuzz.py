@@ -4,7 +4,7 @@
   MediaError with one line; nothing else, never a hang;
 - the findings reader: valid documents round-trip, mutated ones load consistently or raise FindingsError;
 - box geometry: the painted redaction box is inside the image and covers the finding;
-- the PHI text classifier (scanner/phi.py, another engineer's): never raises, well-formed matches.
+- the PHI text classifier (scanner/text/, another engineer's): never raises, well-formed matches.
 Each fuzz test prints how many examples ran (the lead reports the figure).
 """
 from __future__ import annotations
@@ -307,14 +307,14 @@ def test_geometry_union_pad_clip_laws(items):
 # ------------------------------------------------------------------------------------------ PHI classifier
 def _phi():
     try:
-        from scanner import phi
+        from scanner import text as phi
     except ImportError:
         return None
     return phi
 
 
 phi_missing = pytest.mark.xfail(condition=_phi() is None, strict=True, raises=(ImportError, AssertionError),
-                                reason="scanner/phi.py (PHI classifier engineer) not in the tree yet")
+                                reason="scanner/text/ (PHI classifier engineer) not in the tree yet")
 
 TEXTS = st.one_of(
     st.text(max_size=80),
@@ -330,7 +330,7 @@ CONTEXT = st.none() | st.sampled_from(["monitor", "whiteboard", "wristband", "do
 @phi_missing
 def test_classify_text_total_and_well_formed(capsys):
     phi = _phi()
-    assert phi is not None and hasattr(phi, "classify_text"), "scanner.phi.classify_text missing"
+    assert phi is not None and hasattr(phi, "classify_text"), "scanner.text.classify_text missing"
     counts: Counter = Counter()
 
     @PROPS
@@ -363,8 +363,8 @@ def test_labelled_mrn_always_found(text, context):
 @phi_missing
 def test_classify_lines_total_boxes_within_lines(capsys):
     phi = _phi()
-    assert phi is not None and hasattr(phi, "classify_lines"), "scanner.phi.classify_lines missing"
-    from scanner.ocr.base import TextLine
+    assert phi is not None and hasattr(phi, "classify_lines"), "scanner.text.classify_lines missing"
+    from scanner.text.ocr.base import TextLine
 
     counts: Counter = Counter()
 

@@ -34,10 +34,10 @@ SCANNER_BIN = ROOT / ".venv" / "bin" / "scanner"
 from scanner.detectors import REGISTRY
 
 IO_ONLY = tuple(name for name, _ in REGISTRY)  # every detector skipped where the case is about reading/writing
-HAVE_PHI = importlib.util.find_spec("scanner.phi") is not None
+HAVE_PHI = importlib.util.find_spec("scanner.text") is not None
 HAVE_VIDEO = importlib.util.find_spec("scanner.video") is not None
 needs_phi = pytest.mark.xfail(condition=not HAVE_PHI, strict=True,
-                              reason="the CLI loads the text detector, which needs scanner/phi.py (PHI classifier "
+                              reason="the CLI loads the text detector, which needs scanner/text/ (PHI classifier "
                                      "engineer), not in the tree yet")
 runner = CliRunner()
 

@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 
 from bench.score import read_back
 from scanner import geometry
-from scanner.ocr.rapid import _order_quad, even_grid, merge_tile_quads
+from scanner.text.ocr.rapid import _order_quad, even_grid, merge_tile_quads
 
 from conftest import font
 
@@ -85,7 +85,7 @@ def _big_scene():
 
 @pytest.fixture(scope="module")
 def rapid():
-    from scanner.ocr import get_engine
+    from scanner.text.ocr import get_engine
 
     return get_engine("rapid")
 

@@ -111,7 +111,7 @@ def test_text_finding_inside_the_plate_becomes_the_plate_finding():
 # ------------------------------------------------------------------------------------------ with the real OCR
 @pytest.fixture(scope="module")
 def engine():
-    from scanner.ocr import get_engine
+    from scanner.text.ocr import get_engine
 
     return get_engine("rapid")
 

@@ -19,7 +19,7 @@ from scanner.detectors import REGISTRY
 from scanner.detectors import reflections as R
 from scanner.detectors.base import Frame
 from scanner.findings import Finding
-from scanner.phi import classify_lines
+from scanner.text import classify_lines
 
 # (straight reading, flipped reading) RapidOCR returned for lines of a monitor mirrored in a glass door.
 MIRRORED = [("DOB: 03\\I4\\I∂2」", "DOB: 03/14/1957"), ("Boow 4I5 B6q B", "Room 412 Bed B"),

@@ -6,7 +6,7 @@ import numpy as np
 from scanner.detectors.base import Frame
 from scanner.detectors.text import TextDetector, context_of
 from scanner.findings import Finding
-from scanner.ocr.base import TextLine
+from scanner.text.ocr.base import TextLine
 from scanner.policy import Policy
 
 

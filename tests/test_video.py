@@ -431,7 +431,7 @@ def test_threaded_writer_abort_stops_without_writing_the_rest():
 
 def test_video_frames_detect_on_the_smaller_video_canvas(clip):
     """Video frames are analysed inside `detection_canvas(VIDEO_DET_MAX_SIDE)`; photos keep the engine's canvas."""
-    from scanner.ocr import rapid
+    from scanner.text.ocr import rapid
     from scanner.video import VIDEO_DET_MAX_SIDE
 
     seen: list = []

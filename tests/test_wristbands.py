@@ -171,7 +171,7 @@ def test_rotated_band_text_is_read_and_classified(angle):
     """Band + text detectors together: the MRN, DOB and name on a band at 30/60/90 degrees are read and judged
     in the wristband context (page OCR misses most tilts; the band detector reads its upright cut-out)."""
     from scanner.detectors.text import TextDetector
-    from scanner.ocr import get_engine
+    from scanner.text.ocr import get_engine
 
     engine = get_engine("rapid")
     img, truth, mrn = band_scene(angle, size=(760, 620))
@@ -216,7 +216,7 @@ SIGNAGE_ROWS = [("Oxygen in use", 16), ("Visitors please check in", 14), ("Metop
 def test_a_card_of_signage_is_flagged_and_a_patient_label_redacted(rows, is_sign, scribble):
     """A label-shaped card whose print is all read, surely, as signage or clinical wording is a sign: the region is
     flagged (low), not redacted. A name-like word, a room number or any print left unread keeps it a label."""
-    from scanner.ocr import get_engine
+    from scanner.text.ocr import get_engine
     from scanner.policy import Policy
 
     found = regions(WristbandDetector(get_engine("rapid")).detect(Frame(_card_scene(rows, scribble=scribble)), []))

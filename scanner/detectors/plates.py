@@ -259,6 +259,6 @@ def merge_into_prior(plate: Finding, prior: Sequence[Finding]) -> bool:
 
 
 def make(options, policy) -> PlateDetector:
-    from ..ocr import get_engine
+    from ..text.ocr import get_engine
 
     return PlateDetector(get_engine(options.ocr))

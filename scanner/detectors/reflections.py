@@ -5,7 +5,7 @@ on a contrast-enhanced (CLAHE) 960 px canvas because reflections are faint. Each
 it is and flipped horizontally; a line is mirrored when the flipped reading is clearly better than the straight one
 (reader confidence x how word-like the reading is x how much of the line it read). Upside-down reflections in
 glossy floors work too: flipped left-right they are upside-down text, which the recogniser's angle classifier turns.
-Mirrored lines are classified by `scanner.phi` in the "reflection" context, in mirrored coordinates so labels still
+Mirrored lines are classified by `scanner.text` in the "reflection" context, in mirrored coordinates so labels still
 sit left of their values; mirrored text that is not PHI yields nothing. Straight text is the text detector's job
 and is never reported here.
 """
@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import geometry
 from ..findings import Box, Finding
-from ..ocr.crop import crop_quad
+from ..text.ocr.crop import crop_quad
 from .base import Frame
 
 DET_MAX_SIDE = 960  # reflections worth reporting are large; detection on a 960 canvas keeps within ~1 s per frame
@@ -328,7 +328,7 @@ def findings_from_lines(lines: Sequence[MirroredLine], width: int, classify_line
     """Classify mirrored lines (in mirrored coordinates) and turn each PHI match into a 'reflection' finding."""
     if not lines:
         return []
-    from ..ocr.base import TextLine
+    from ..text.ocr.base import TextLine
 
     as_read = [TextLine(text=ln.text, box=mirror_box(ln.box, width), confidence=ln.confidence, engine="mirror")
                for ln in lines]
@@ -350,7 +350,7 @@ class ReflectionDetector:
 
     def __init__(self, engine=None, max_side: int = DET_MAX_SIDE):
         if engine is None:
-            from ..ocr import get_engine
+            from ..text.ocr import get_engine
 
             engine = get_engine("rapid")  # its recogniser, shared with the text detector and loaded once
         self.engine = engine
@@ -358,7 +358,7 @@ class ReflectionDetector:
         self.last_lines: list[MirroredLine] = []  # for the benchmark: what was judged mirrored at all
 
     def detect(self, frame: Frame, prior: Sequence[Finding]) -> list[Finding]:
-        from ..phi import classify_lines
+        from ..text import classify_lines
 
         # Lines the text detector already reported as PHI it would redact are covered whichever way round they
         # read; skipping them keeps a full EHR screen (every line PHI, none mirrored) cheap.

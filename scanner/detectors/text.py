@@ -5,8 +5,8 @@ from typing import Optional, Sequence
 
 from .. import geometry
 from ..findings import Finding
-from ..ocr import OcrEngine, TextLine, get_engine
-from ..phi import PhiMatch, classify_lines, table_matches, warm
+from ..text.ocr import OcrEngine, TextLine, get_engine
+from ..text import PhiMatch, classify_lines, table_matches, warm
 from .base import Frame
 
 

@@ -238,7 +238,7 @@ def read_upright(engine, rgb: np.ndarray, corners_src: np.ndarray) -> UprightRea
     Page-level text detection finds no lines on print tilted 45-70 degrees (measured: one box over the whole
     band, read as '-'), so the band is cut out level and read there.
     """
-    from ..ocr import TextLine
+    from ..text.ocr import TextLine
 
     crop, back = rectify_with_transform(rgb, corners_src)
     f = max(1.0, 48 / max(1, crop.shape[0]))  # small print: give the recogniser ~14 px letters at least
@@ -279,7 +279,7 @@ def unread_ink(gray: np.ndarray, boxes: Sequence[Box]) -> float:
 
 def classify_strip_lines(lines: Sequence, context: str) -> list[Finding]:
     """The identifiers among a band's or label's lines, judged in its context (a surname alone is a name)."""
-    from ..phi import classify_lines
+    from ..text import classify_lines
 
     return [Finding(kind="text", category=m.category, box=m.box, confidence=m.confidence, severity=m.severity,
                     context=context, text=m.text, detector="wristbands", note=m.reason)
@@ -295,7 +295,7 @@ def reads_as_a_sign(reading: UprightReading) -> bool:
     """A label-shaped card whose print was all read, surely, as plain signage or clinical wording ("Oxygen in
     use", "Metoprolol 25 mg", "HR 88") with no identifier among it is a sign, not a patient label. Any print left
     unread, unsure reading, name-like word, longer number or PHI match keeps it a label."""
-    from ..phi import is_plain_wording
+    from ..text import is_plain_wording
 
     lines = reading.lines
     return (bool(lines) and reading.unread_ink <= SIGN_MAX_UNREAD_INK
@@ -371,6 +371,6 @@ class WristbandDetector:
 
 
 def make(options, policy) -> WristbandDetector:
-    from ..ocr import get_engine
+    from ..text.ocr import get_engine
 
     return WristbandDetector(get_engine(options.ocr))

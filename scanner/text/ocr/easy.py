@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import geometry
+from ... import geometry
 from .base import TextLine
 
 DEFAULT_CANVAS = 2048

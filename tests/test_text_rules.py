@@ -1,17 +1,24 @@
-"""The PHI text classifier (scanner/phi.py): categories per Safe Harbor identifier, signage negatives, OCR noise,
+"""The PHI text classifier (scanner/text/): categories per Safe Harbor identifier, signage negatives, OCR noise,
 label/value linking by geometry, confidence and severity rules, and property tests (never crashes, well-formed)."""
 from __future__ import annotations
 
+import importlib
 import logging
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scanner import phi
+from scanner import text as phi
 from scanner.findings import SAFE_HARBOR, SEVERITIES
-from scanner.ocr.base import TextLine
+from scanner.text.classify import _analyse
+from scanner.text.lexicon import _fuzzy_index
+from scanner.text.ocr.base import TextLine
+
+# The module, not the function `scanner.text.lexicon` that the package re-exports under the same name.
+lexicon_module = importlib.import_module("scanner.text.lexicon")
 
 
 def spans(text, context=None):
@@ -506,12 +513,12 @@ def test_lexicon_loads_census_and_word_list():
 
 
 def test_missing_word_list_fails_soft(monkeypatch, caplog):
-    monkeypatch.setattr(phi, "DICTIONARY_PATHS", (phi.Path("/nonexistent/words"),))
+    monkeypatch.setattr(lexicon_module, "DICTIONARY_PATHS", (Path("/nonexistent/words"),))
     phi.lexicon.cache_clear()
     phi.word_info.cache_clear()
-    phi._analyse.cache_clear()
+    _analyse.cache_clear()
     try:
-        with caplog.at_level(logging.WARNING, logger="scanner.phi"):
+        with caplog.at_level(logging.WARNING, logger="scanner.text.lexicon"):
             assert phi.lexicon_status()["dictionary"] is None
         assert "wamerican" in caplog.text
         assert found("GARCIA, MARIA", "name")[0] >= 0.9
@@ -520,8 +527,8 @@ def test_missing_word_list_fails_soft(monkeypatch, caplog):
         monkeypatch.undo()
         phi.lexicon.cache_clear()
         phi.word_info.cache_clear()
-        phi._analyse.cache_clear()
-        phi._fuzzy_index.cache_clear()
+        _analyse.cache_clear()
+        _fuzzy_index.cache_clear()
     assert phi.lexicon_status()["dictionary"] is not None
 
 
@@ -534,7 +541,7 @@ def test_two_hundred_lines_take_milliseconds(capsys):
     texts = [t for t, *_ in POSITIVES] + SIGNAGE + CLINICAL
     lines = [line(texts[i % len(texts)] + f" {i}", (0, 20 * i, 300, 20 * i + 18)) for i in range(200)]
     phi.classify_lines(lines[:3], "monitor")  # load the lexicon first
-    phi._analyse.cache_clear()
+    _analyse.cache_clear()
     t0 = time.perf_counter()
     ms = phi.classify_lines(lines, "monitor")
     dt = (time.perf_counter() - t0) * 1000

@@ -19,7 +19,7 @@ from typing import Iterator, Optional, Sequence
 import cv2
 import numpy as np
 
-from .. import geometry
+from ... import geometry
 from .base import TextLine
 from .crop import crop_quad
 

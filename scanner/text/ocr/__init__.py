@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .. import geometry
+from ... import geometry
 from .base import OcrEngine, TextLine
 
 ENGINES = ("rapid", "easyocr", "all")

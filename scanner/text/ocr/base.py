@@ -6,7 +6,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from ..findings import Box
+from ...findings import Box
 
 
 @dataclass(frozen=True)

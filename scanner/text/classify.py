@@ -1,0 +1,154 @@
+"""PHI text classifier: the entry points that run every rule over one text or a set of OCR lines.
+
+How it decides, in order of strength:
+1. Labels. "MRN:", "DOB", "Patient:", "Fax", "Member ID" … followed by a value of the right shape. A label alone
+   on its line ("Patient Name" above "GARCIA, MARIA", or "MRN:" left of a separate "00482913" box) is linked to
+   the value by geometry: the nearest line right of it on the same row, or just below it, within a few text heights.
+2. Shapes. SSNs, phone numbers, e-mails, URLs, IPs, dates, ages over 89, street addresses, city/state/ZIP lines.
+3. Names without a label, from the US census name lists of the `names` package: "LAST, FIRST", "First Last",
+   "F. Last", "Last, F"; on screens and boards a surname alone on a row. Everyday English words (the system word
+   list, Debian `wamerican`) and a shipped list of signage / clinical / drug words keep "EXIT", "Heparin" or
+   "Nurses station" from being called names; surnames that are also common words (WHITE, YOUNG) stay low
+   confidence unless the structure (a first name, a comma, a label, a room number on the row) backs them up.
+4. Context. In monitor / whiteboard / wristband / label / reflection contexts a bare 7-10 digit number is an MRN
+   and a lone surname is a name; on boards a room number in its own box backs up the name box right of it (and
+   vice versa); in the plate context plate-shaped text is a plate. Values of clinical/demographic fields
+   ("Language: English", "Diet: NPO") are never identifiers.
+
+OCR noise: number-shaped tokens are read with O->0, l/I->1 (and for IDs S->5, B->8) corrections; name tokens with
+0->O, 1->I, 5->S … and, failing an exact hit, one substituted letter against the commoner census names.
+
+Everything is regex + dict/set lookups compiled or loaded once (lazily, on first use; `warm()` loads it up front,
+~0.3-0.5 s): after that 200 lines take milliseconds, and repeated lines (video frames) hit a cache."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import TYPE_CHECKING, Optional, Sequence
+
+from ..findings import Box
+from .hits import Analysis, CONTEXTS, Hit, PhiMatch, SCREEN_CONTEXTS, clamp, dedupe, severity
+from .labels import label_hits, parse_value
+from .names import name_hits
+from .patterns import SEP_RE, numeric_view, shape_hits
+from .tables import (left_of_on_row, merge_table_hits, next_right_on_row, room_only, row_word_as_name, table_hits,
+                     value_lines_for)
+
+if TYPE_CHECKING:  # only for type hints: classifying text must not load the OCR engines
+    from .ocr.base import TextLine
+
+
+# RapidOCR reads Chinese-trained punctuation: "Room：107B" has a full-width colon. Mapped one character to one, so
+# the spans found in the mapped text index the text as read.
+_FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+@lru_cache(maxsize=4096)
+def _analyse(text: str, context: Optional[str]) -> Analysis:
+    if not text or not text.strip():
+        return Analysis((), None, False)
+    text = text[:2000].translate(_FULLWIDTH)  # a line is short; a pathological string must not cost seconds
+    view = numeric_view(text)
+    labelled, dangling, starts, skips = label_hits(text, context)
+    names = [h for h in name_hits(text, context) if not any(s <= h.start and h.end <= e for s, e in skips)]
+    hits = labelled + shape_hits(text, view, context) + names
+    return Analysis(tuple(dedupe(hits)), dangling, starts)
+
+
+def _norm_context(context: Optional[str]) -> Optional[str]:
+    return context if context in CONTEXTS else None
+
+
+def classify_text(text: str, context: Optional[str] = None) -> list[tuple[str, float, str]]:
+    """(category, rule confidence 0..1, reason) for each identifier found in one line of text."""
+    a = _analyse(text or "", _norm_context(context))
+    return [(h.category, round(h.confidence, 4), h.reason) for h in a.hits]
+
+
+def classify_spans(text: str, context: Optional[str] = None) -> list[tuple[str, float, str, str]]:
+    """Like classify_text, with the identifying substring: (category, rule confidence, reason, text)."""
+    t = text or ""
+    a = _analyse(t, _norm_context(context))
+    return [(h.category, round(h.confidence, 4), h.reason, t[h.start:h.end]) for h in a.hits]
+
+
+def table_matches(lines: Sequence["TextLine"]) -> list[PhiMatch]:
+    """The room and name cells of tracker tables among all the lines of a frame. The text detector classifies
+    lines per region; a board the screens detector split (or missed) still is one table across regions."""
+    analyses = [_analyse(l.text or "", None) for l in lines]
+    out = []
+    for j, hits in sorted(table_hits(lines, analyses).items()):
+        line = lines[j]
+        for h in hits:
+            out.append(PhiMatch(h.category, tuple(int(v) for v in line.box), round(clamp(h.confidence *
+                                clamp(line.confidence)), 4), severity(h), line.text[h.start:h.end], h.reason))
+    return out
+
+
+def classify_lines(lines: Sequence["TextLine"], context: Optional[str] = None) -> list[PhiMatch]:
+    """Every identifier in a set of OCR lines from one region (labels linked to values in separate boxes)."""
+    ctx = _norm_context(context)
+    analyses = [_analyse(l.text or "", ctx) for l in lines]
+    per_line: list[list[Hit]] = [list(a.hits) for a in analyses]
+    for i, a in enumerate(analyses):
+        if a.dangling is None:
+            continue
+        for j in value_lines_for(i, lines, analyses):  # the nearest line whose text fits the label
+            text = lines[j].text
+            hit = parse_value(a.dangling.label, a.dangling.text, text, SEP_RE.match(text, 0).end(), True, ctx,
+                               linked=True)
+            if hit:
+                per_line[j].append(hit)
+                break
+    # Tracker boards put the room in its own box left of the name: each backs the other up.
+    board = ctx in ("whiteboard", "monitor", "reflection")
+    rooms = [j for j, l in enumerate(lines) if room_only(l)] if ctx in SCREEN_CONTEXTS else []
+    if rooms:
+        for j, hits in enumerate(per_line):
+            if not hits and j not in rooms:
+                hit = row_word_as_name(lines[j].text or "")
+                if hit and any(next_right_on_row(k, j, lines) for k in rooms):
+                    per_line[j] = [hit]
+    merge_table_hits(per_line, table_hits(lines, analyses))
+    out: list[PhiMatch] = []
+    name_boxes: list[Box] = []
+    for j, hits in enumerate(per_line):
+        if not hits:
+            continue
+        line = lines[j]
+        box: Box = tuple(int(v) for v in line.box)
+        ocr = clamp(line.confidence)
+        if len(hits) > len(analyses[j].hits):
+            hits = dedupe(hits)
+        for h in hits:
+            conf, reason = h.confidence, h.reason
+            if h.category == "name":
+                name_boxes.append(box)
+                if rooms and conf < 0.8 and h.priority < 2 and any(
+                        left_of_on_row(lines[k].box, box) for k in rooms if k != j):
+                    conf, reason = max(conf, 0.75), reason + " (room number left on the row)"
+            if board and h.category == "room" and conf < 0.65 and j in rooms:
+                continue  # decided below, once every name on the board is known
+            h2 = Hit(h.category, conf, reason, h.start, h.end, h.priority, h.staff)
+            out.append(PhiMatch(h.category, box, round(clamp(conf * ocr), 4), severity(h2),
+                                line.text[h.start:h.end], reason))
+    if board:
+        for j in rooms:
+            line = lines[j]
+            if any(m.box == tuple(line.box) and m.category == "room" for m in out):
+                continue
+            m = room_only(line)
+            beside = any(left_of_on_row(line.box, nb) for nb in name_boxes)
+            if beside:
+                conf, reason = 0.65, "room number left of a name on a row"
+            elif re.search(r"[A-Za-z\-]", m.group("room")):  # "312-B", "4B": room-shaped, alone on a board
+                conf, reason = (0.5 if ctx == "whiteboard" else 0.4), f"room number alone on a {ctx}"
+            elif ctx == "whiteboard":
+                conf, reason = 0.3, "number alone on a whiteboard"
+            else:
+                continue  # a bare number alone on a monitor is a vital sign far more often than a room
+            score = round(clamp(conf * clamp(line.confidence)), 4)
+            sev = severity(Hit("room", conf, reason, 0, 0))
+            out.append(PhiMatch("room", tuple(int(v) for v in line.box), score, sev,
+                                line.text[m.start("room"):m.end("room")], reason))
+    return out
