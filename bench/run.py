@@ -1,7 +1,7 @@
 """Run the benchmark: generate scenes, redact each with the real scanner (in-process, models loaded once per
 engine), score against ground truth, print a table and write bench/out/results.json.
 
-    python -m bench.run --n 40 [--big] [--tesseract] [--ocr rapid|easyocr|all|rapid,easyocr]
+    python -m bench.run --n 40 [--big] [--tesseract] [--ocr rapid|easyocr|all|rapid,easyocr] [--imaging N]
 """
 from __future__ import annotations
 
@@ -150,6 +150,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--tesseract", action="store_true", help="check Tesseract cannot read redacted PHI back")
     ap.add_argument("--ocr", default=DEFAULT_ENGINE, help=f"engine(s), comma-separated: {', '.join(ENGINES)}")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--imaging", type=int, default=0, metavar="N",
+                    help="also N burned-in overlays on real CT/MR images (bench/overlay_scenes.py; needs pydicom)")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
     engines = [e.strip() for e in args.ocr.split(",") if e.strip()]
@@ -160,7 +162,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     scene_dir = args.out / "scenes"
     scenes: list[tuple[Path, dict]] = []
     t0 = time.perf_counter()
-    for sc in generate(args.n, big=args.big, seed=args.seed):
+    made = generate(args.n, big=args.big, seed=args.seed)
+    if args.imaging:
+        from itertools import chain
+
+        from .overlay_scenes import generate_overlays
+
+        made = chain(made, generate_overlays(args.imaging, seed=args.seed))
+    for sc in made:
         p = scene_dir / f"{sc.name}.jpg"
         media.write_bytes_atomic(p, sc.jpeg)
         scenes.append((p, sc.truth()))
@@ -172,7 +181,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for engine in engines:
         results[engine] = run_engine(engine, scenes, args.out, args.tesseract, original_reads)
     report = {"settings": {"n": args.n, "big": args.big, "seed": args.seed, "tesseract": args.tesseract,
-                           "cpu_count": os.cpu_count(), "load_average_at_end": os.getloadavg()},
+                           "cpu_count": os.cpu_count(), "load_average_at_end": os.getloadavg(),
+                           **({"imaging": args.imaging} if args.imaging else {})},
               "engines": results}
     media.write_bytes_atomic(args.out / "results.json", (json.dumps(report, indent=1) + "\n").encode())
     print(table(results))
