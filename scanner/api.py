@@ -49,15 +49,16 @@ class Scanner:
     def style(self) -> str:
         return self.policy.style or self.options.style
 
-    def analyse(self, frame: Frame, timings: Optional[dict] = None) -> list[Finding]:
-        """Run every detector on one frame (each sees what earlier ones found), then apply the policy."""
+    def analyse(self, frame: Frame, timings: Optional[dict] = None, redacting: bool = False) -> list[Finding]:
+        """Run every detector on one frame (each sees what earlier ones found), then apply the policy (which
+        fails closed in clinical contexts when `redacting`)."""
         found: list[Finding] = []
         for det in self.detectors:
             t = time.perf_counter()
             found.extend(det.detect(frame, found))
             if timings is not None:
                 timings[f"{det.name}_s"] = timings.get(f"{det.name}_s", 0.0) + time.perf_counter() - t
-        return drop_duplicates(self.policy.apply(found))
+        return drop_duplicates(self.policy.apply(found, redacting))
 
     def process(self, path: Path, out_dir: Optional[Path], redact: bool, rel: Optional[Path] = None) -> ScanResult:
         """Scan (and redact) one file. Never raises for bad input: the result says `error` and why."""
@@ -101,7 +102,7 @@ class Scanner:
         source.kind, source.height, source.width = "image", rgb.shape[0], rgb.shape[1]
         result.timings["load_s"] = time.perf_counter() - t0
         # Metadata (GPS, owner, thumbnail …) is judged by the same policy; it is stripped, never painted.
-        findings = number_findings(self.analyse(Frame(rgb), result.timings)
+        findings = number_findings(self.analyse(Frame(rgb), result.timings, redacting=redact)
                                    + self.policy.apply(metadata_findings(path, loaded)))
         result.findings = findings
         result.verdict = decide_verdict(findings, fully_scanned=True)

@@ -14,6 +14,11 @@ from typing import Any, Optional
 from .findings import SAFE_HARBOR, Finding
 
 ACTIONS_ALLOWED = ("redact", "flag", "ignore")
+# Regions whose text is about patients: a screen (or screenshot), a board, a band, a label, a document, an imaging
+# overlay. There the redacted copy must not show what the rules thought might identify someone: a finding only
+# flagged there would be published readable (fail closed). Outside them (a poster, a T-shirt) a weak guess stays
+# a flag for a person to decide.
+CLINICAL_CONTEXTS = frozenset({"monitor", "whiteboard", "wristband", "label", "document", "screen", "imaging"})
 DEFAULT_THRESHOLDS: dict[str, float] = {"face": 0.35}
 
 
@@ -35,7 +40,7 @@ class Policy:
     allow_faces: Optional[str] = None
     redact_screens: bool = False  # screen/board regions redacted whole, not only the text read inside them
 
-    def action_for(self, f: Finding) -> str:
+    def action_for(self, f: Finding, redacting: bool = False) -> str:
         if f.action == "allow":  # decided by a detector (an allow-listed face)
             return "allow"
         text = (f.text or "").lower()
@@ -51,14 +56,17 @@ class Policy:
         default = "flag" if f.kind == "screen" and not self.redact_screens else "redact"
         configured = self.actions.get(f.category) or self.actions.get(f.kind) or default
         if configured == "redact" and f.confidence < floor:
+            if redacting and f.kind == "text" and f.context in CLINICAL_CONTEXTS:
+                return "redact"  # fail closed: a possible identifier on a clinical screen is not published
             return "flag"
         return configured
 
-    def apply(self, findings: list[Finding]) -> list[Finding]:
-        """Set each finding's action; findings the policy ignores are dropped."""
+    def apply(self, findings: list[Finding], redacting: bool = False) -> list[Finding]:
+        """Set each finding's action; findings the policy ignores are dropped. `redacting`: the redacted copy is
+        being made, so low-confidence text in a clinical context is redacted rather than flagged."""
         out = []
         for f in findings:
-            f.action = self.action_for(f)
+            f.action = self.action_for(f, redacting)
             if f.action != "ignore":
                 out.append(f)
         return out

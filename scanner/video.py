@@ -339,7 +339,8 @@ class Pipeline:
 
     def _analyse(self, item: Buffered, grey: Optional[np.ndarray], move_reference: bool = True) -> None:
         with detection_canvas(self.det_max_side):
-            findings = self.scanner.analyse(Frame(item.rgb, item.index, item.time), self.result.timings)
+            findings = self.scanner.analyse(Frame(item.rgb, item.index, item.time), self.result.timings,
+                                             redacting=self.redact)
         self.analysed.add(item.index)
         if move_reference:
             self.last_analysed_rgb = item.rgb

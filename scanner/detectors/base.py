@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol, Sequence
 
 import numpy as np
 
 from ..findings import Finding
+from ..framekind import frame_kind
 
 
 @dataclass
@@ -16,6 +18,11 @@ class Frame:
     rgb: np.ndarray  # H x W x 3 uint8, upright
     index: int = 0
     time: float = 0.0
+
+    @cached_property
+    def kind(self) -> str:
+        """'screenshot' (software drawn, no camera) or 'photo'; see scanner.framekind."""
+        return frame_kind(self.rgb)
 
     @property
     def size(self) -> tuple[int, int]:

@@ -212,6 +212,8 @@ class PlateDetector:
         self.max_side = max_side
 
     def detect(self, frame: Frame, prior: Sequence[Finding]) -> list[Finding]:
+        if frame.kind == "screenshot":  # no plate can be in a screenshot
+            return []
         h, w = frame.rgb.shape[:2]
         cands, s = find_candidates(frame.rgb, self.max_side)
         screens = [f.box for f in prior if f.kind == "screen" or f.context in ("wristband", "label")]

@@ -360,6 +360,8 @@ class ReflectionDetector:
     def detect(self, frame: Frame, prior: Sequence[Finding]) -> list[Finding]:
         from ..text import classify_lines
 
+        if frame.kind == "screenshot":  # drawn, not photographed: nothing is mirrored in glass
+            return []
         # Lines the text detector already reported as PHI it would redact are covered whichever way round they
         # read; skipping them keeps a full EHR screen (every line PHI, none mirrored) cheap.
         known = [f.box for f in prior if f.kind == "text" and f.confidence >= KNOWN_MIN_CONFIDENCE]

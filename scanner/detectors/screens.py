@@ -284,6 +284,8 @@ class ScreenDetector:
         self.max_side = max_side
 
     def detect(self, frame: Frame, prior: Sequence[Finding]) -> list[Finding]:
+        if frame.kind == "screenshot":  # the whole picture is the screen: its text is judged as screen text
+            return []
         h, w = frame.rgb.shape[:2]
         regions, s = find_regions(frame.rgb, self.max_side)
         out = []

@@ -430,6 +430,8 @@ class TattooDetector:
         self.last_candidates: list[tuple[Candidate, Optional[str], float]] = []  # for the benchmark and tests
 
     def detect(self, frame: Frame, prior: Sequence[Finding]) -> list[Finding]:
+        if frame.kind == "screenshot":  # no skin in a screenshot is a tattoo risk worth a UI's false fills
+            return []
         rgb = frame.rgb
         h, w = rgb.shape[:2]
         s = min(1.0, self.max_side / max(h, w))

@@ -18,6 +18,18 @@ def context_of(box, prior: Sequence[Finding]) -> Optional[str]:
     return min(regions, key=lambda f: geometry.area(f.box)).context if regions else None
 
 
+# Identifiers only through the person they belong to: a date, an IP address or a URL on a screen that shows no
+# one (a scheduler's run times, an analyser's LAN address, the app's own address bar) is no one's date.
+ATTACHED_CATEGORIES = frozenset({"date", "ip", "url"})
+
+
+def without_unattached(findings: list[Finding]) -> list[Finding]:
+    """A screenshot's findings, less dates / IPs / URLs when nothing else on it identifies a person."""
+    if any(f.category not in ATTACHED_CATEGORIES for f in findings):
+        return findings
+    return []
+
+
 class TextDetector:
     name = "text"
 
@@ -32,14 +44,18 @@ class TextDetector:
         findings: list[Finding] = []
         # Classify lines grouped by the region they sit in, so labels link only to values in the same region.
         groups: dict[Optional[str], list[int]] = {}
+        # A screenshot is the screen itself: text in no found region is screen text (see scanner.framekind).
+        whole = "screen" if frame.kind == "screenshot" else None
         for i, line in enumerate(lines):
-            groups.setdefault(context_of(line.box, prior), []).append(i)
+            groups.setdefault(context_of(line.box, prior) or whole, []).append(i)
         for context, idxs in groups.items():
             sub = [lines[i] for i in idxs]
             findings.extend(self._finding(m, context) for m in classify_lines(sub, context=context))
         if len(groups) > 1:  # a board split across regions (or half inside a found screen) is still one table
             self._merge_table_cells(lines, findings, prior)
         findings.extend(self._deny_term_hits(lines, findings, prior))
+        if frame.kind == "screenshot":
+            findings = without_unattached(findings)
         return findings
 
     def _finding(self, m: PhiMatch, context: Optional[str]) -> Finding:
@@ -67,8 +83,9 @@ class TextDetector:
             low = line.text.lower()
             if not any(t in low for t in self.deny_terms):
                 continue
-            if any(geometry.coverage(line.box, f.box) >= 0.9 for f in found):
-                continue  # already a finding; the policy forces it to redact
+            if any(geometry.coverage(line.box, f.box) >= 0.9 or (geometry.coverage(f.box, line.box) >= 0.9 and
+                   any(t in (f.text or "").lower() for t in self.deny_terms)) for f in found):
+                continue  # already a finding (of the line, or of the term's part of it): the policy redacts it
             hits.append(Finding(kind="text", category="identifier", box=line.box, confidence=line.confidence,
                                 severity="high", context=context_of(line.box, prior), text=line.text,
                                 detector=self.name, note="contains a policy deny term"))

@@ -337,6 +337,8 @@ class WristbandDetector:
         for bc in codes:
             out.append(Finding(kind="text", category="barcode", box=bc.box, confidence=0.95, severity="high",
                                text=bc.payload, detector=self.name, note=f"{bc.format} decoded"))
+        if frame.kind == "screenshot":  # a screenshot shows codes, never a band; its buttons and bars look like bands
+            return out
         strips, s = find_strips(frame.rgb, self.max_side)
         screens = [f.box for f in prior if f.kind == "screen"]
         for st in strips:
