@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 from ..findings import Box
 from .hits import Analysis, CONTEXTS, Hit, PhiMatch, SCREEN_CONTEXTS, clamp, dedupe, severity
 from .labels import label_hits, parse_value
+from .layout import column_hits, span_box
 from .names import name_hits
 from .patterns import SEP_RE, numeric_view, shape_hits
 from .tables import (left_of_on_row, merge_table_hits, next_right_on_row, room_only, row_word_as_name, table_hits,
@@ -50,8 +51,12 @@ def _analyse(text: str, context: Optional[str]) -> Analysis:
     text = text[:2000].translate(_FULLWIDTH)  # a line is short; a pathological string must not cost seconds
     view = numeric_view(text)
     labelled, dangling, starts, skips = label_hits(text, context)
-    names = [h for h in name_hits(text, context) if not any(s <= h.start and h.end <= e for s, e in skips)]
-    hits = labelled + shape_hits(text, view, context) + names
+    shapes = shape_hits(text, view, context)
+    dates = [(h.start, h.end) for h in shapes if h.category == "date"]
+    # Not a name: a value of a clinical field ("Language: English"), or a month inside a date ("05 Jun 2025").
+    names = [h for h in name_hits(text, context)
+             if not any(s <= h.start and h.end <= e for s, e in skips + dates)]
+    hits = labelled + shapes + names
     return Analysis(tuple(dedupe(hits)), dangling, starts)
 
 
@@ -110,6 +115,7 @@ def classify_lines(lines: Sequence["TextLine"], context: Optional[str] = None) -
                 if hit and any(next_right_on_row(k, j, lines) for k in rooms):
                     per_line[j] = [hit]
     merge_table_hits(per_line, table_hits(lines, analyses))
+    merge_table_hits(per_line, column_hits(lines))  # a cell under a "Name" / "ID" / "DOB" header is one
     out: list[PhiMatch] = []
     name_boxes: list[Box] = []
     for j, hits in enumerate(per_line):
@@ -130,7 +136,8 @@ def classify_lines(lines: Sequence["TextLine"], context: Optional[str] = None) -
             if board and h.category == "room" and conf < 0.65 and j in rooms:
                 continue  # decided below, once every name on the board is known
             h2 = Hit(h.category, conf, reason, h.start, h.end, h.priority, h.staff)
-            out.append(PhiMatch(h.category, box, round(clamp(conf * ocr), 4), severity(h2),
+            where = span_box(box, line.text, h.start, h.end) if ctx == "screen" else box
+            out.append(PhiMatch(h.category, where, round(clamp(conf * ocr), 4), severity(h2),
                                 line.text[h.start:h.end], reason))
     if board:
         for j in rooms:
@@ -151,4 +158,23 @@ def classify_lines(lines: Sequence["TextLine"], context: Optional[str] = None) -
             sev = severity(Hit("room", conf, reason, 0, 0))
             out.append(PhiMatch("room", tuple(int(v) for v in line.box), score, sev,
                                 line.text[m.start("room"):m.end("room")], reason))
+    if ctx == "screen":
+        out.extend(_avatar_initials(lines, out))
+    return out
+
+
+_INITIALS_RE = re.compile(r"^\s*([A-Z]{2,3})\s*$")
+
+
+def _avatar_initials(lines: Sequence["TextLine"], found: Sequence[PhiMatch]) -> list[PhiMatch]:
+    """An avatar's letters ("BB" beside "Betty Bliss", "JD" beside "John Doe") are the initials of a name found on
+    the same screen: they identify as much as the name's first letters do."""
+    initials = {"".join(w[0].upper() for w in m.text.replace(",", " ").split() if w[:1].isalpha())
+                for m in found if m.category == "name"}
+    out = []
+    for line in lines:
+        m = _INITIALS_RE.match(line.text or "")
+        if m and m.group(1) in initials:
+            out.append(PhiMatch("name", tuple(int(v) for v in line.box), round(0.8 * clamp(line.confidence), 4),
+                                "high", m.group(1), "initials of a name on the screen"))
     return out

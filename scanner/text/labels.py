@@ -172,8 +172,8 @@ def _name_from_tokens(toks: list[re.Match], permissive: bool) -> Optional[tuple[
         conf, why = (0.92 if permissive else 0.85), "census name"
     elif unknown_nonword and permissive:
         conf, why = 0.75, "name-shaped value"
-    elif permissive and all(m.group(0)[:1].isupper() for m, _ in full):
-        conf, why = 0.45, "capitalised value"
+    elif permissive and all(m.group(0)[:1].isupper() for m, _ in full) and not all(i.common for _, i in full):
+        conf, why = 0.45, "capitalised value"  # not "Patient | Dictionary": a menu of everyday words
     else:
         return None
     if not permissive:

@@ -27,8 +27,53 @@ def is_name_shaped(word: str) -> bool:
     return letters[0].isupper() and (all(c.isupper() for c in letters) or any(c.islower() for c in letters[1:]))
 
 
+# A screen line that is nothing but a short name: "Hawa Bass", "Mamadou N'Diaye", "Fatima Flair Family".
+_SCREEN_NAME_RE = re.compile(r"^\s*[★☆*•·]?\s*(?P<name>[A-Za-z][A-Za-z'’\-]+(?:\s+[A-Za-z][A-Za-z'’\-]+){1,2}?)"
+                             r"(?:\s+(?:family|household|hh)|['’]s\s+\w+)?\s*$", re.I)
+SCREEN_NAME_CONF = 0.5
+
+
+def screen_name_line(text: str) -> Optional[Hit]:
+    """On a software screen, a line of two or three name-shaped words that are not everyday wording is a person's
+    name even when no census list knows it: the words of a UI ("New household", "Search everything") are
+    everyday words, the names of people ("Hawa Bass", "Cloe Crane") are not, or not all of them."""
+    m = _SCREEN_NAME_RE.match(text)
+    if not m:
+        return None
+    words = m.group("name").split()
+    if not all(is_name_shaped(w) for w in words) and not all(w.islower() for w in words):
+        return None  # "Due today": mixed case like a sentence; lower-case names ("virat kohli") are all lower
+    infos = [word_info(w) for w in words]
+    if any(i.stop for i in infos) or any(len(i.norm) < 2 for i in infos):
+        return None
+    strange = sum(1 for i in infos if not i.common)  # words no dictionary has: names, or a misread
+    census = sum(1 for i in infos if max(i.surname_strength, i.first_strength) > 0)
+    if strange == 0:
+        # Every word is in the dictionary: a name only when it opens with a first name ("John Doe"), as no menu
+        # item does ("Start visit", "Test Form").
+        if len(words) == 2 and infos[0].first_strength >= 0.5 and infos[0].first and \
+                all(w[:1].isupper() for w in words) and not infos[1].first_strength >= 0.5:
+            return Hit("name", SCREEN_NAME_CONF, "first name + word on a screen", m.start("name"), m.end("name"))
+        return None
+    if all(w.islower() for w in words) and strange < len(words):
+        return None  # "new test" is a demo patient only in a Name column (layout finds it there)
+    return Hit("name", SCREEN_NAME_CONF, "name-shaped line on a screen", m.start("name"), m.end("name"))
+
+
+# A patient banner: "John Doe 25, Male", "Betty Bliss · 41 yrs · F"
+_BANNER_RE = re.compile(r"^\s*(?P<name>[A-Za-z][A-Za-z'’\-]+(?:\s+[A-Za-z][A-Za-z'’\-]+){1,3})\s*[,·•|]?\s*"
+                        r"\d{1,3}\s*(?:y|yo|yrs?|years?|y/o)?\s*[,·•|]?\s*(?:male|female|m|f|other|unknown)\b", re.I)
+
+
 def name_hits(text: str, context: Optional[str]) -> list[Hit]:
     """Names without a label: LAST, FIRST · First Last · F. Last · Last, F · a lone surname on a screen row."""
+    if context == "screen":
+        m = _BANNER_RE.match(text)
+        if m and not any(word_info(w).stop for w in m.group("name").split()):
+            return [Hit("name", 0.8, "name in a patient banner (age, sex)", m.start("name"), m.end("name"), 2)]
+        hit = screen_name_line(text)
+        if hit:
+            return [hit]
     toks = list(TOKEN_RE.finditer(text))
     hits: list[Hit] = []
     used: set[int] = set()

@@ -17,14 +17,18 @@ _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|
           r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 _MONTHS = {m: i + 1 for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
                                            "nov", "dec"))}
+_DSEP = r"[\s\-–—−/.]"  # between date parts: en and em dashes too ("12 – Sept — 1997")
 _DATE_RES = [  # (regex, kind); each captures month/day/year groups by name
     (re.compile(r"(?<![\d/.\-])(?P<m>\d{1,2})\s?(?P<s>[/\-.])\s?(?P<d>\d{1,2})\s?(?P=s)\s?(?P<y>\d{4}|\d{2})(?![\d/])"),
      "mdy"),
     (re.compile(r"(?<![\d/.\-])(?P<y>(?:19|20)\d{2})(?P<s>[/\-.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})(?![\d/])"), "ymd"),
-    (re.compile(rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-/.]*(?P<mon>{_MONTH})\.?(?:[\s\-/.,]*"
+    # "1999 Sep 23", as imaging overlays and DICOM viewers print study dates
+    (re.compile(rf"(?<![\d\w])(?P<y>(?:19|20)\d{{2}}){_DSEP}+(?P<mon>{_MONTH})\.?{_DSEP}*(?P<d>\d{{1,2}})(?![\d:])",
+                re.I), "ymond"),
+    (re.compile(rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th)?{_DSEP}*(?P<mon>{_MONTH})\.?(?:(?:{_DSEP}|,)*"
                 rf"(?P<y>\d{{4}}|'?\d{{2}})(?![\d:]))?(?!\w)", re.I), "dmony"),
-    (re.compile(rf"(?<![\w])(?P<mon>{_MONTH})\.?[\s\-/.]*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?![\d:])"
-                rf"(?:,?[\s\-/.]*(?P<y>\d{{4}}|'\d{{2}})(?![\d:]))?", re.I), "mondy"),
+    (re.compile(rf"(?<![\w])(?P<mon>{_MONTH})\.?{_DSEP}*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?![\d:])"
+                rf"(?:,?{_DSEP}*(?P<y>\d{{4}}|'\d{{2}})(?![\d:]))?", re.I), "mondy"),
     (re.compile(r"(?<![\d/.\-])(?P<m>\d{1,2})/(?P<d>\d{1,2})(?![\d/%])"), "md"),  # no year: only after a label
     (re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)"), "compact"),
 ]
@@ -100,6 +104,8 @@ _STATE = rf"(?:{'|'.join(_STATES.split())}|{_STATE_NAMES})"
 _CITY_ZIP_RE = re.compile(rf"(?<![\w])(?P<city>[A-Z][A-Za-z.'\-]*(?:\s+[A-Z][A-Za-z.'\-]*){{0,3}}),?\s+"
                           rf"(?P<st>{_STATE})\.?,?\s+(?P<zip>\d{{5}}(?:\s?-\s?\d{{4}})?)(?![\d\-])")
 _STATE_ZIP_RE = re.compile(rf"(?<![\w])(?P<st>{_STATE})\.?\s+(?P<zip>\d{{5}}(?:-\d{{4}})?)(?![\d\-])")
+# A record number, order or sample code standing alone in a screen cell: "10001NG", "ORD-1001", "24-TST-000-6-1".
+_SCREEN_CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{3,24}")
 _ZIP_RE = re.compile(r"(?<![\w\-/.])\d{5}(?:-\d{4})?(?![\w\-/])")
 _BARE_ID_RE = re.compile(r"(?<![\w\-/.])(?P<id>[A-Z]{0,3}\d{6,12}[A-Z]?)(?![\w\-/%])")
 _ROOM_TOKEN = r"(?:[A-Za-z]?\d{1,4}(?:\s?[\-/]\s?[A-Za-z0-9]{1,2}|[A-Da-d])?)"
@@ -255,6 +261,14 @@ def shape_hits(text: str, view: str, context: Optional[str]) -> list[Hit]:
             add("identifier", 0.55, f"bare ID-shaped code on a {context}", m.start(), m.end())
         elif nd >= 7:
             add("identifier", 0.3, f"bare {nd}-digit number", m.start(), m.end(), 0)
+    if context == "screen" and not hits:
+        m = _SCREEN_CODE_RE.fullmatch(view.strip())
+        if m:
+            digits = sum(c.isdigit() for c in m.group(0))
+            letters = sum(c.isalpha() for c in m.group(0))
+            if digits >= 5 or (digits >= 3 and letters >= 1):
+                s = len(view) - len(view.lstrip())
+                add("identifier", 0.5, "code alone on a screen line", s, s + len(m.group(0)))
     return hits + _plate_hits(text, context)
 
 

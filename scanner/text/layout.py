@@ -1,0 +1,225 @@
+"""Layout: rows and columns of OCR lines, and the tables with a header row that EHR screens are made of.
+
+A patient list reads "ID | Name | Gender | Birth date | Phone" and then one row per patient. Each cell alone is
+weak evidence ("Jane Mane", "new test", "ABC200003", "05 Jun 2025" — demo names no dictionary knows), but a cell
+under a "Name" header *is* a name, whatever the census says, and a cell under "ID" is a record number, truncated
+or not ("11A43873…"). This module finds such header rows and assigns every cell below them to its column, so the
+classifier can give the cell its column's category (`column_hits`).
+
+Pure geometry on `TextLine`-like objects (`.text`, `.box`); no models, no I/O.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from statistics import median
+from typing import TYPE_CHECKING, Optional, Sequence
+
+from .. import geometry
+from ..findings import Box
+from .hits import Hit
+
+if TYPE_CHECKING:
+    from .ocr.base import TextLine
+
+# Header text -> the category of the cells under it. Whole-cell matches only: "Name" is a header, "Name: Jo" is
+# a labelled value (the label rules read it).
+HEADERS: tuple[tuple[str, str], ...] = (
+    ("dob", r"(?:patient\s+)?(?:dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birth\s*day|born)"),
+    ("mrn", r"(?:patient\s*)?(?:id|i\.d\.|mrn|identifier|id\s*(?:no\.?|number|#)|record\s*(?:#|no\.?|number)"
+            r"|medical\s+record(?:\s+(?:#|no\.?|number))?|chart\s*(?:#|no\.?|number)|registration\s*(?:#|no\.?|number)"
+            r"|reg\.?\s*(?:#|no\.?)|nhs\s*(?:no\.?|number)|national\s+id|hospital\s*(?:#|no\.?|number)|pid)"),
+    ("identifier", r"(?:lab|accession|sample|specimen|order|request|case|visit|encounter)\s*(?:id|#|no\.?|number)"
+                   r"|accession|lab\s*no\.?"),
+    # A stacked cell holding several facts about the patient (name, national ID, sex, birth date).
+    ("patient_info", r"(?:patient|sample|client|person)\s+(?:info(?:rmation)?|details|demographics)|demographics"),
+    ("name", r"(?:patient|client|person|member|resident|contact|beneficiary)?\s*(?:full\s+|last\s+|first\s+|middle\s+"
+             r"|given\s+|family\s+|sur)?name|patient|client|person|surname|parent|guardian|mother|father|caregiver"
+             r"|next\s+of\s+kin|relative"),
+    ("phone", r"(?:phone|telephone|mobile|cell|contact)\s*(?:no\.?|number|#)?|tel\.?"),
+    ("address", r"(?:home\s+)?address|residence|village|street"),
+    ("email", r"e-?mail(?:\s+address)?"),
+    ("room", r"room|bed|rm|room\s*/\s*bed|bed\s*no\.?"),
+    ("date", r"(?:visit|admission|admit|discharge|collection|collected|received|registration|registered|created"
+             r"|appointment|encounter|order|request|last\s+visit(?:ed)?|service|report|sample|test|result)?\s*date(?:\s*/\s*time)?"
+             r"|last\s+visit(?:ed)?|registered|date\s+created|created\s+on|collected|received"),
+)
+_HEADER_RES = [(cat, re.compile(rf"^\s*(?:{pat})\s*[:#*]?\s*[▲▼↑↓⇅]?\s*$", re.I)) for cat, pat in HEADERS]
+MAX_HEADER_LEN = 30
+ROW_GAP_MAX = 4.0  # text heights between consecutive rows of one table
+PITCH_BREAK = 1.8  # once the rows' pitch is known, a gap this many times the usual one ends the table
+MAX_ROWS = 80
+COLUMN_CONF = 0.9  # above a label linked from the header cell ("ID" -> identifier): the column is surer
+# Cells of these columns must hold at least one digit to be a value (a "Name" cell can be "new test").
+_NEEDS_DIGIT = frozenset({"mrn", "identifier", "dob", "date", "phone", "room"})
+# An input box's placeholder under a form's column label is no value.
+_PLACEHOLDER_RE = re.compile(r"^(?:enter|search|select|type|choose|pick|add|e\.g\.)\b", re.I)
+# Column category -> the finding category its cells get.
+_CELL_CATEGORY = {"patient_info": "identifier"}
+
+
+# Relative advance widths of characters in a UI sans-serif font: enough to place a value inside its OCR line.
+_NARROW = set("il1.,:;·'|!()[]fjtrI ")
+_WIDE = set("mwMW@%")
+SPAN_MARGIN_CHARS = 1.0  # widen a value's box by this many average characters each side (width estimate error)
+WHOLE_LINE_SHARE = 0.8  # a value this much of its line gets the whole line box
+
+
+def _advance(c: str) -> float:
+    if c in _NARROW:
+        return 0.5
+    if c in _WIDE:
+        return 1.45
+    return 1.2 if c.isupper() else 1.0
+
+
+def span_box(box: Box, text: str, start: int, end: int) -> Box:
+    """The part of an OCR line box that holds text[start:end], from character advance widths plus a margin; the
+    whole line when the value is most of it. For screenshots, whose lines are level and whose fonts are known
+    kinds: "Male · 25 years · 12-Sep-1997" redacts the date, not the age beside it."""
+    n = len(text)
+    if n == 0 or (start <= 0 and end >= n):
+        return box
+    widths = [_advance(c) for c in text]
+    total = sum(widths)
+    x0, y0, x1, y1 = box
+    scale = (x1 - x0) / total
+    margin = SPAN_MARGIN_CHARS * total / n
+    a = sum(widths[:start]) - margin
+    b = sum(widths[:end]) + margin
+    if (b - a) >= WHOLE_LINE_SHARE * total:
+        return box
+    return (int(max(x0, x0 + a * scale)), y0, int(round(min(x1, x0 + b * scale))), y1)
+
+
+def header_category(text: str) -> Optional[str]:
+    """The column category a header cell names ("Last Name" -> name, "Birth date" -> dob), else None."""
+    t = (text or "").strip()
+    if not t or len(t) > MAX_HEADER_LEN:
+        return None
+    for cat, rx in _HEADER_RES:
+        if rx.match(t):
+            return cat
+    return None
+
+
+def same_row(a: Box, b: Box) -> bool:
+    return min(a[3], b[3]) - max(a[1], b[1]) >= 0.5 * max(1, min(geometry.height(a), geometry.height(b)))
+
+
+def rows_of(lines: Sequence["TextLine"]) -> list[list[int]]:
+    """Line indices grouped into rows (vertical overlap), each row left to right, rows top to bottom."""
+    order = sorted(range(len(lines)), key=lambda i: (lines[i].box[1] + lines[i].box[3]) / 2)
+    rows: list[list[int]] = []
+    for i in order:
+        for row in rows[-3:]:
+            if same_row(lines[row[0]].box, lines[i].box):
+                row.append(i)
+                break
+        else:
+            rows.append([i])
+    return [sorted(r, key=lambda i: lines[i].box[0]) for r in rows]
+
+
+@dataclass(frozen=True)
+class Column:
+    category: str
+    header: str
+    left: float  # cells whose left edge lies in [left, right) belong here
+    right: float
+
+
+@dataclass(frozen=True)
+class Table:
+    header_row: tuple[int, ...]
+    columns: tuple[Column, ...]
+    cells: tuple[tuple[int, Column], ...]  # (line index, its column) for every cell below the header
+
+
+def _columns(header: Sequence[int], lines: Sequence["TextLine"]) -> list[Column]:
+    """Columns from a header row: each spans from just left of its header to just left of the next header."""
+    cols: list[Column] = []
+    for k, i in enumerate(header):
+        b = lines[i].box
+        h = geometry.height(b)
+        nxt = lines[header[k + 1]].box[0] - 0.5 * h if k + 1 < len(header) else float("inf")
+        prev_right = lines[header[k - 1]].box[2] if k else -float("inf")
+        left = max(prev_right, b[0] - 1.5 * h)
+        cat = header_category(lines[i].text) or ""
+        cols.append(Column(cat, lines[i].text.strip(), left, nxt))
+    return cols
+
+
+def find_tables(lines: Sequence["TextLine"]) -> list[Table]:
+    """Tables with a header row: a row of >= 2 short cells, at least one naming an identifier column, and the
+    rows below it at a table's pitch."""
+    rows = rows_of(lines)
+    tables: list[Table] = []
+    used: set[int] = set()
+    for r, row in enumerate(rows):
+        if len(row) < 2 or any(i in used for i in row):
+            continue
+        cats = [header_category(lines[i].text) for i in row]
+        # Header cells are short words: no digits, no comma ("KOWALSKI, DOROTHY" is a value), no closing colon
+        # ("Patient:" is a form label, its value beside it).
+        short = all(len(t) <= MAX_HEADER_LEN and sum(c.isdigit() for c in t) <= 1 and "," not in t
+                    and not t.endswith(":") for t in ((lines[i].text or "").strip() for i in row))
+        if not short or not any(c and c not in ("room", "date") for c in cats) or sum(bool(c) for c in cats) < 1:
+            continue
+        cols = _columns(row, lines)
+        h = median(geometry.height(lines[i].box) for i in row)
+        cells: list[tuple[int, Column]] = []
+        bottom = max(lines[i].box[3] for i in row)
+        gaps: list[float] = []
+        for below in rows[r + 1:r + 1 + MAX_ROWS]:
+            top = min(lines[i].box[1] for i in below)
+            gap = top - bottom
+            if gap > ROW_GAP_MAX * h or (len(gaps) >= 2 and gap > PITCH_BREAK * max(median(gaps), 0.3 * h)):
+                break
+            gaps.append(max(gap, 0.0))
+            if len(below) >= 2 and sum(bool(header_category(lines[i].text)) for i in below) >= 2:
+                break  # the next table's header
+            for i in below:
+                x0 = lines[i].box[0]
+                col = next((c for c in cols if c.left <= x0 < c.right), None)
+                if col is not None and col.category:
+                    cells.append((i, col))
+            bottom = max(lines[i].box[3] for i in below)
+        if cells:
+            used.update(row)
+            tables.append(Table(tuple(row), tuple(cols), tuple(cells)))
+    return tables
+
+
+def _cell_value(text: str, category: str) -> Optional[tuple[int, int]]:
+    """The span of a cell's value, or None when the cell cannot be a value of its column (empty, a placeholder
+    dash, a header-like word, no digit where the column is numeric)."""
+    t = text or ""
+    s = len(t) - len(t.lstrip())
+    e = len(t.rstrip())
+    v = t[s:e]
+    if len(v.strip("-–—.…*_ ")) < 1 or header_category(v) or _PLACEHOLDER_RE.match(v):
+        return None
+    if category in ("mrn", "identifier") and (len(v.split()) > 2 or sum(c.isalnum() for c in v) < 3):
+        return None  # "1 of 1 page" under a Lab Number column is the table's pager
+    if category in _NEEDS_DIGIT and not any(c.isdigit() for c in v):
+        return None
+    if category == "phone" and sum(c.isdigit() for c in v) < 5:
+        return None
+    if category in ("name", "address") and (not any(c.isalpha() for c in v) or ":" in v):
+        return None  # "Age: 94 y/o" below a name column is another field, read by the label rules
+    return s, e
+
+
+def column_hits(lines: Sequence["TextLine"]) -> dict[int, list[Hit]]:
+    """Line index -> the hit its table column gives it ("cell under a 'Last Name' header")."""
+    out: dict[int, list[Hit]] = {}
+    for table in find_tables(lines):
+        for i, col in table.cells:
+            span = _cell_value(lines[i].text, col.category)
+            if span is None:
+                continue
+            cat = _CELL_CATEGORY.get(col.category, col.category)
+            out.setdefault(i, []).append(Hit(cat, COLUMN_CONF, f"cell under a '{col.header[:20]}' column header",
+                                             span[0], span[1], 2))
+    return out
