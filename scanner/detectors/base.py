@@ -8,7 +8,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from ..findings import Finding
-from ..framekind import frame_kind
+from ..framekind import frame_kind, imaging_regions
 
 
 @dataclass
@@ -23,6 +23,11 @@ class Frame:
     def kind(self) -> str:
         """'screenshot' (software drawn, no camera) or 'photo'; see scanner.framekind."""
         return frame_kind(self.rgb)
+
+    @cached_property
+    def imaging(self) -> list[tuple[int, int, int, int]]:
+        """Boxes of medical images (CT, MR, X-ray) in the frame; see scanner.framekind."""
+        return imaging_regions(self.rgb)
 
     @property
     def size(self) -> tuple[int, int]:

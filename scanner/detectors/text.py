@@ -45,9 +45,12 @@ class TextDetector:
         # Classify lines grouped by the region they sit in, so labels link only to values in the same region.
         groups: dict[Optional[str], list[int]] = {}
         # A screenshot is the screen itself: text in no found region is screen text (see scanner.framekind).
+        # Text over a medical image is an overlay, the most specific context of all.
         whole = "screen" if frame.kind == "screenshot" else None
+        imaging = frame.imaging if lines else []
         for i, line in enumerate(lines):
-            groups.setdefault(context_of(line.box, prior) or whole, []).append(i)
+            over = any(geometry.coverage(line.box, r) > 0.5 for r in imaging)
+            groups.setdefault("imaging" if over else context_of(line.box, prior) or whole, []).append(i)
         for context, idxs in groups.items():
             sub = [lines[i] for i in idxs]
             findings.extend(self._finding(m, context) for m in classify_lines(sub, context=context))

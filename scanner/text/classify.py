@@ -26,10 +26,12 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Optional, Sequence
 
+from .. import geometry
 from ..findings import Box
 from .hits import Analysis, CONTEXTS, Hit, PhiMatch, SCREEN_CONTEXTS, clamp, dedupe, severity
 from .labels import label_hits, parse_value
 from .layout import column_hits, span_box
+from .overlay import overlay_hits
 from .names import name_hits
 from .patterns import SEP_RE, numeric_view, shape_hits
 from .tables import (left_of_on_row, merge_table_hits, next_right_on_row, room_only, row_word_as_name, table_hits,
@@ -116,6 +118,9 @@ def classify_lines(lines: Sequence["TextLine"], context: Optional[str] = None) -
                     per_line[j] = [hit]
     merge_table_hits(per_line, table_hits(lines, analyses))
     merge_table_hits(per_line, column_hits(lines))  # a cell under a "Name" / "ID" / "DOB" header is one
+    if ctx == "imaging":  # an overlay: every line identifies unless it is acquisition parameters
+        for j, hit in overlay_hits(lines, [bool(h) for h in per_line]).items():
+            per_line[j].append(hit)
     out: list[PhiMatch] = []
     name_boxes: list[Box] = []
     for j, hits in enumerate(per_line):
@@ -159,7 +164,36 @@ def classify_lines(lines: Sequence["TextLine"], context: Optional[str] = None) -
             out.append(PhiMatch("room", tuple(int(v) for v in line.box), score, sev,
                                 line.text[m.start("room"):m.end("room")], reason))
     if ctx == "screen":
+        out.extend(_echoes(lines, out))
         out.extend(_avatar_initials(lines, out))
+    return out
+
+
+ECHO_MIN_CHARS = 4  # letters/digits: a shorter value ("Jo", "12") recurs by chance
+
+
+def _echoes(lines: Sequence["TextLine"], found: Sequence[PhiMatch]) -> list[PhiMatch]:
+    """Every other place on the screen where a found identifier recurs: "Violet Verona (32657) has attended ANC"
+    holds the ID found under "ID" above it; a notification repeats the phone number of the patient's card."""
+    values = {}
+    for m in found:
+        v = m.text.strip(" ,.;:()[]")
+        if sum(c.isalnum() for c in v) >= ECHO_MIN_CHARS:
+            values.setdefault(v, m)
+    out: list[PhiMatch] = []
+    for line in lines:
+        text = line.text or ""
+        box = tuple(int(b) for b in line.box)
+        for v, m in values.items():
+            for hit in re.finditer(re.escape(v), text):
+                s, e = hit.span()
+                if (s and text[s - 1].isalnum()) or (e < len(text) and text[e].isalnum()):
+                    continue  # inside a longer word or number
+                where = span_box(box, text, s, e)
+                if any(geometry.coverage(where, f.box) >= 0.9 for f in list(found) + out):
+                    continue
+                out.append(PhiMatch(m.category, where, round(0.85 * clamp(line.confidence), 4), m.severity, v,
+                                    "same value as an identifier found elsewhere on the screen"))
     return out
 
 

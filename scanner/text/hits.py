@@ -16,9 +16,10 @@ if TYPE_CHECKING:
 # The categories the text rules emit (all keys of findings.SAFE_HARBOR).
 CATEGORIES = ("name", "address", "zip", "date", "dob", "age", "phone", "fax", "email", "ssn", "mrn", "health_plan",
               "account", "license", "plate", "device", "url", "ip", "room", "identifier")
-CONTEXTS = ("monitor", "whiteboard", "wristband", "document", "label", "plate", "reflection", "screen")
+CONTEXTS = ("monitor", "whiteboard", "wristband", "document", "label", "plate", "reflection", "screen",
+            "imaging")
 # Contexts where text is about one patient at a time and is short: a lone surname or a bare long number identifies.
-SCREEN_CONTEXTS = frozenset({"monitor", "whiteboard", "wristband", "label", "reflection", "screen"})
+SCREEN_CONTEXTS = frozenset({"monitor", "whiteboard", "wristband", "label", "reflection", "screen", "imaging"})
 
 MEDIUM_CATEGORIES = frozenset({"room", "date", "zip", "device", "identifier", "url", "ip"})
 LOW_RULE_CONFIDENCE = 0.4  # below this a rule is a weak guess: severity low

@@ -66,14 +66,33 @@ def find_dates(text: str, with_bare_md: bool = False) -> list[_Date]:
         for m in rx.finditer(text):
             d = _valid_date(m, kind)
             if d and not any(o.start < d.end and d.start < o.end for o in out):
-                out.append(d)
+                out.append(_with_time(text, d))
     return sorted(out, key=lambda d: d.start)
+
+
+# A time of day and a weekday belong to the date they stand with: "17/01/2025 02:20", "Mon, Jun 30th, 2025 at
+# 12:00 AM", "01-Dec-2022, 08:08 PM" — left readable, they narrow the date down as much as the date itself.
+_TIME_AFTER_RE = re.compile(r",?\s*(?:at\s+)?\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?(?![\d:])")
+_WEEKDAY_BEFORE_RE = re.compile(r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s*$", re.I)
+
+
+def _with_time(text: str, d: _Date) -> _Date:
+    start, end = d.start, d.end
+    m = _TIME_AFTER_RE.match(text, end)
+    if m:
+        end = m.end()
+    w = _WEEKDAY_BEFORE_RE.search(text[max(0, start - 12):start])
+    if w:
+        start = max(0, start - 12) + w.start()
+    return _Date(start, end, d.has_year, d.kind)
 
 
 _SSN_RE = re.compile(r"(?<![\d\-])(\d{3})([\- ])(\d{2})\2(\d{4})(?![\d\-])")
 _SSN_MASKED_RE = re.compile(r"(?<![\w*])(?:[Xx*]{3}[\- ][Xx*]{2}[\- ]\d{4})(?!\d)")
 PHONE_RE = re.compile(r"(?<![\d\w])(?:\+?1[\s.\-]?)?(?:\(\s?\d{3}\s?\)\s?|\d{3}(?P<s>[\s.\-]))\d{3}[\s.\-]\d{4}"
                        r"(?:\s*(?:x|ext\.?)\s*\d{1,5})?(?![\d\-])", re.I)
+# International numbers as EHRs outside the US print them: "+9779808147485", "+256 414 345784".
+_PHONE_INTL_RE = re.compile(r"(?<![\w+])\+\d{1,3}[\s\-]?\(?\d{1,4}\)?(?:[\s\-]?\d{2,5}){1,4}(?![\d\-])")
 PHONE7_RE = re.compile(r"(?<![\d\-])\d{3}[\-.]\d{4}(?![\d\-])")
 EMAIL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+\-]*\s?@\s?[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 _URL_RE = re.compile(r"(?:https?://|www\.)[^\s,;\"'<>]+", re.I)
@@ -81,6 +100,7 @@ _DOMAIN_RE = re.compile(r"(?<![@\w.])(?:[A-Za-z0-9\-]+\.)+(?:com|org|net|edu|gov
                         r"(?:/[^\s,;\"'<>]*)?(?![\w])", re.I)
 _IP_RE = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
                     r"(?![\d.])")
+_VERSION_BEFORE_RE = re.compile(r"(?:version|ver|release|build|v)\.?\s*[:#]?\s*$", re.I)
 _IPV6_RE = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])")
 _AGE_RE = re.compile(r"(?<![\d.])(?P<n>\d{2,3})\s?(?:-\s?)?(?:y/o|y\.o\.?|yo|yrs?\.?\s*old|years?[\s\-]*old|yrs?\.?"
                      r"|years?|year-old|y(?=\s?(?:[MF]\b|[)/,]|$)))(?![a-z])", re.I)
@@ -212,7 +232,12 @@ def shape_hits(text: str, view: str, context: Optional[str]) -> list[Hit]:
             add("phone", 0.6, "phone-shaped number", m.start(), m.end())
         else:
             add("phone", 0.85, "phone number", m.start(), m.end())
+    for m in _PHONE_INTL_RE.finditer(view):
+        if 8 <= sum(c.isdigit() for c in m.group(0)) <= 15 and not _inside(m, hits):
+            add("phone", 0.85, "international phone number", m.start(), m.end())
     for m in _IP_RE.finditer(view):
+        if _VERSION_BEFORE_RE.search(text[:m.start()]):
+            continue  # "Version: 3.2.1.10" is a release number
         add("ip", 0.8, "IPv4 address", m.start(), m.end())
     for m in _IPV6_RE.finditer(text):
         add("ip", 0.8, "IPv6 address", m.start(), m.end())
