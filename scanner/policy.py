@@ -56,8 +56,10 @@ class Policy:
         default = "flag" if f.kind == "screen" and not self.redact_screens else "redact"
         configured = self.actions.get(f.category) or self.actions.get(f.kind) or default
         if configured == "redact" and f.confidence < floor:
-            if redacting and f.kind == "text" and f.context in CLINICAL_CONTEXTS:
-                return "redact"  # fail closed: a possible identifier on a clinical screen is not published
+            if redacting and f.kind == "text" and f.detector == "text" and f.context in CLINICAL_CONTEXTS:
+                # Fail closed: what the text rules read as a possible identifier on a clinical screen is not
+                # published. (A region's own verdict, such as a card whose print all reads as a sign, stays.)
+                return "redact"
             return "flag"
         return configured
 

@@ -76,3 +76,27 @@ def test_faces_the_detector_kept_are_redacted_by_default_but_policy_can_raise_th
     assert Policy().action_for(small_face) == "redact"
     assert Policy.from_dict({"thresholds": {"face": 0.6}}).action_for(small_face) == "flag"
     assert Policy().action_for(_f(confidence=0.42)) == "flag"  # other categories keep min_confidence
+
+
+def _weak(context, kind="text", detector="text"):
+    return Finding(kind=kind, category="name", box=(0, 0, 10, 10), confidence=0.3, severity="low", context=context,
+                   detector=detector)
+
+
+@pytest.mark.parametrize("context", ["screen", "monitor", "whiteboard", "wristband", "label", "document", "imaging"])
+def test_weak_text_in_a_clinical_context_is_redacted_when_redacting(context):
+    pol = Policy()
+    assert pol.action_for(_weak(context)) == "flag"  # scan: a person decides
+    assert pol.action_for(_weak(context), redacting=True) == "redact"  # redact: the copy gets published
+
+
+@pytest.mark.parametrize("context", [None, "reflection", "plate"])
+def test_weak_text_elsewhere_stays_flagged_when_redacting(context):
+    assert Policy().action_for(_weak(context), redacting=True) == "flag"
+
+
+def test_fail_closed_is_for_text_only_and_respects_configured_actions():
+    pol = Policy.from_dict({"actions": {"name": "flag"}})
+    assert pol.action_for(_weak("screen"), redacting=True) == "flag"  # the policy file said flag
+    assert Policy().action_for(_weak("screen", kind="tattoo"), redacting=True) == "flag"
+    assert Policy().action_for(_weak("label", detector="wristbands"), redacting=True) == "flag"  # a sign card

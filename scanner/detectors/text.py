@@ -18,13 +18,14 @@ def context_of(box, prior: Sequence[Finding]) -> Optional[str]:
     return min(regions, key=lambda f: geometry.area(f.box)).context if regions else None
 
 
-# Identifiers only through the person they belong to: a date, an IP address or a URL on a screen that shows no
-# one (a scheduler's run times, an analyser's LAN address, the app's own address bar) is no one's date.
-ATTACHED_CATEGORIES = frozenset({"date", "ip", "url"})
+# Identifiers only through the person they belong to: an IP address or a URL on a screen that shows no one (an
+# analyser's LAN address, the app's own address bar) is no one's. Dates stay: a personal health record shows the
+# patient's own dates with no name on the page.
+ATTACHED_CATEGORIES = frozenset({"ip", "url"})
 
 
 def without_unattached(findings: list[Finding]) -> list[Finding]:
-    """A screenshot's findings, less dates / IPs / URLs when nothing else on it identifies a person."""
+    """A screenshot's findings, less IPs / URLs when nothing else on it identifies a person."""
     if any(f.category not in ATTACHED_CATEGORIES for f in findings):
         return findings
     return []

@@ -33,6 +33,23 @@ _SCREEN_NAME_RE = re.compile(r"^\s*[★☆*•·]?\s*(?P<name>[A-Za-z][A-Za-z'�
 SCREEN_NAME_CONF = 0.5
 
 
+def _inflected_word(word: str) -> bool:
+    """An everyday word in a form the word list lacks: "Severities", "Referrals", "Pending", "Reviewed"."""
+    w = word.lower()
+    stems = []
+    if w.endswith("ies") and len(w) > 4:
+        stems.append(w[:-3] + "y")
+    if w.endswith("es") and len(w) > 4:
+        stems.append(w[:-2])
+    if w.endswith("s") and len(w) > 3:
+        stems.append(w[:-1])
+    if w.endswith("ed") and len(w) > 4:
+        stems += [w[:-2], w[:-1]]
+    if w.endswith("ing") and len(w) > 5:
+        stems += [w[:-3], w[:-3] + "e"]
+    return any(word_info(st).common for st in stems)
+
+
 def screen_name_line(text: str) -> Optional[Hit]:
     """On a software screen, a line of two or three name-shaped words that are not everyday wording is a person's
     name even when no census list knows it: the words of a UI ("New household", "Search everything") are
@@ -46,7 +63,9 @@ def screen_name_line(text: str) -> Optional[Hit]:
     infos = [word_info(w) for w in words]
     if any(i.stop for i in infos) or any(len(i.norm) < 2 for i in infos):
         return None
-    strange = sum(1 for i in infos if not i.common)  # words no dictionary has: names, or a misread
+    if any(w.isupper() and len(w) <= 4 and not (i.surname or i.first) for w, i in zip(words, infos)):
+        return None  # an acronym: "EQA Tests", "Test LIMS"
+    strange = sum(1 for i, w in zip(infos, words) if not i.common and not _inflected_word(w))
     census = sum(1 for i in infos if max(i.surname_strength, i.first_strength) > 0)
     if strange == 0:
         # Every word is in the dictionary: a name only when it opens with a first name ("John Doe"), as no menu
@@ -55,6 +74,8 @@ def screen_name_line(text: str) -> Optional[Hit]:
                 all(w[:1].isupper() for w in words) and not infos[1].first_strength >= 0.5:
             return Hit("name", SCREEN_NAME_CONF, "first name + word on a screen", m.start("name"), m.end("name"))
         return None
+    if strange + census < len(words) and census == 0:
+        return None  # "Test LIMS": one unknown word among everyday ones, and no name at all
     if all(w.islower() for w in words) and strange < len(words):
         return None  # "new test" is a demo patient only in a Name column (layout finds it there)
     return Hit("name", SCREEN_NAME_CONF, "name-shaped line on a screen", m.start("name"), m.end("name"))

@@ -72,7 +72,7 @@ def find_dates(text: str, with_bare_md: bool = False) -> list[_Date]:
 
 # A time of day and a weekday belong to the date they stand with: "17/01/2025 02:20", "Mon, Jun 30th, 2025 at
 # 12:00 AM", "01-Dec-2022, 08:08 PM" — left readable, they narrow the date down as much as the date itself.
-_TIME_AFTER_RE = re.compile(r",?\s*(?:at\s+)?\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?(?![\d:])")
+_TIME_AFTER_RE = re.compile(r",?\s*(?:at\s+)?\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?(?!\d)")
 _WEEKDAY_BEFORE_RE = re.compile(r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s*$", re.I)
 
 
