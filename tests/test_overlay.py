@@ -85,3 +85,39 @@ def test_colour_photos_flat_dark_panels_and_white_pages_are_not():
     assert imaging_regions(colour) == []
     assert imaging_regions(panel) == []
     assert imaging_regions(np.full((400, 600, 3), 255, np.uint8)) == []
+
+
+class UnreadReader:
+    """The detector's OCR input, fixed: one line read, two boxes of ink the recogniser could not read."""
+
+    def __init__(self, lines, unread):
+        self.lines, self.unread = lines, unread
+
+    def read(self, rgb):
+        return self.lines
+
+    def read_with_unread(self, rgb):
+        return self.lines, self.unread
+
+
+def test_unread_ink_over_a_medical_image_is_a_finding_and_redacted_when_redacting():
+    from scanner.detectors.base import Frame
+    from scanner.detectors.text import TextDetector
+    from scanner.policy import Policy
+
+    frame = Frame(ct_like())
+    det = TextDetector(UnreadReader([ln("kV 120", 400, 8)], [(8, 8, 60, 16), (8, 30, 60, 33)]))
+    found = det.detect(frame, [])
+    assert [f.box for f in found] == [(8, 8, 60, 16)]  # the 3 px sliver is no text
+    assert found[0].context == "imaging"
+    assert Policy().apply(found, redacting=True)[0].action == "redact"
+
+
+def test_unread_ink_on_a_screenshot_is_ignored():
+    from scanner.detectors.base import Frame
+    from scanner.detectors.text import TextDetector
+
+    page = np.full((600, 900, 3), 255, np.uint8)
+    page[:60] = (246, 131, 112)
+    assert Frame(page).kind == "screenshot"
+    assert TextDetector(UnreadReader([], [(10, 10, 60, 30)])).detect(Frame(page), []) == []

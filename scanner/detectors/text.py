@@ -31,6 +31,10 @@ def without_unattached(findings: list[Finding]) -> list[Finding]:
     return []
 
 
+UNREAD_CONTEXTS = frozenset({"imaging", "monitor", "whiteboard", "wristband", "label"})
+UNREAD_MIN_PX = 5  # a detected "line" lower than this is a rule or a speck, not text
+
+
 class TextDetector:
     name = "text"
 
@@ -40,7 +44,8 @@ class TextDetector:
         self.last_lines: list[TextLine] = []  # kept for reports and the benchmark (what was read at all)
 
     def detect(self, frame: Frame, prior: Sequence[Finding]) -> list[Finding]:
-        lines = self.engine.read(frame.rgb)
+        reader = getattr(self.engine, "read_with_unread", None)
+        lines, unread = reader(frame.rgb) if reader else (self.engine.read(frame.rgb), [])
         self.last_lines = lines
         findings: list[Finding] = []
         # Classify lines grouped by the region they sit in, so labels link only to values in the same region.
@@ -58,9 +63,26 @@ class TextDetector:
         if len(groups) > 1:  # a board split across regions (or half inside a found screen) is still one table
             self._merge_table_cells(lines, findings, prior)
         findings.extend(self._deny_term_hits(lines, findings, prior))
+        findings.extend(self._unread_ink(unread, lines, frame, prior))
         if frame.kind == "screenshot":
             findings = without_unattached(findings)
         return findings
+
+    def _unread_ink(self, unread: Sequence, lines: Sequence[TextLine], frame: Frame,
+                    prior: Sequence[Finding]) -> list[Finding]:
+        """Text lines the detector saw and the recogniser could not read, over a medical image or on a photographed
+        monitor, board, band or label: likely a patient's small print, so a finding (redacted when redacting).
+        Not on screenshots, whose text is sharp: what is unread there is icons and logos."""
+        out = []
+        for box in unread:
+            if geometry.height(box) < UNREAD_MIN_PX or any(geometry.coverage(box, l.box) > 0.5 for l in lines):
+                continue
+            ctx = "imaging" if any(geometry.coverage(box, r) > 0.5 for r in frame.imaging) else context_of(box, prior)
+            if ctx in UNREAD_CONTEXTS:
+                out.append(Finding(kind="text", category="identifier", box=tuple(int(v) for v in box),
+                                   confidence=0.3, severity="low", context=ctx, detector=self.name,
+                                   note="text the reader could not read, in a clinical context"))
+        return out
 
     def _finding(self, m: PhiMatch, context: Optional[str]) -> Finding:
         return Finding(kind="text", category=m.category, box=m.box, confidence=m.confidence, severity=m.severity,

@@ -30,7 +30,7 @@ from .. import geometry
 from ..findings import Box
 from .hits import Analysis, CONTEXTS, Hit, PhiMatch, SCREEN_CONTEXTS, clamp, dedupe, severity
 from .labels import label_hits, parse_value
-from .layout import column_hits, span_box
+from .layout import column_hits, same_row, span_box
 from .overlay import overlay_hits
 from .names import name_hits
 from .patterns import SEP_RE, numeric_view, shape_hits
@@ -166,6 +166,29 @@ def classify_lines(lines: Sequence["TextLine"], context: Optional[str] = None) -
     if ctx == "screen":
         out.extend(_echoes(lines, out))
         out.extend(_avatar_initials(lines, out))
+        out.extend(_times_beside_dates(lines, out))
+    return out
+
+
+_TIME_ONLY_RE = re.compile(r"^\s*\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AaPp]\.?[Mm]\.?)?\s*$")
+TIME_REACH = 15  # text heights: how far right of its date a time cell may sit on the row
+
+
+def _times_beside_dates(lines: Sequence["TextLine"], found: Sequence[PhiMatch]) -> list[PhiMatch]:
+    """A time in a cell of its own beside (or under) a date found on the screen is part of that date: "Sat, Apr 17
+    '21 | 17:53" in a record list."""
+    dates = [m.box for m in found if m.category in ("date", "dob")]
+    out = []
+    for line in lines:
+        if not _TIME_ONLY_RE.match(line.text or ""):
+            continue
+        b = tuple(int(v) for v in line.box)
+        h = max(1, geometry.height(b))
+        beside = any(same_row(b, d) and -TIME_REACH * h <= b[0] - d[2] <= TIME_REACH * h for d in dates)
+        below = any(0 <= b[1] - d[3] <= 1.5 * h and min(b[2], d[2]) > max(b[0], d[0]) for d in dates)
+        if (beside or below) and not any(geometry.coverage(b, f.box) >= 0.9 for f in found):
+            out.append(PhiMatch("date", b, round(0.7 * clamp(line.confidence), 4), "medium", line.text.strip(),
+                                "time beside a date on the screen"))
     return out
 
 

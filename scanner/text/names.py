@@ -29,7 +29,7 @@ def is_name_shaped(word: str) -> bool:
 
 # A screen line that is nothing but a short name: "Hawa Bass", "Mamadou N'Diaye", "Fatima Flair Family".
 _SCREEN_NAME_RE = re.compile(r"^\s*[★☆*•·]?\s*(?P<name>[A-Za-z][A-Za-z'’\-]+(?:\s+[A-Za-z][A-Za-z'’\-]+){1,2}?)"
-                             r"(?:\s+(?:family|household|hh)|['’]s\s+\w+)?\s*$", re.I)
+                             r"(?:\s+(?:family|household|hh)|['’]s\s+\w+|\s+\w+(?:\.\.\.|…))?\s*$", re.I)
 SCREEN_NAME_CONF = 0.5
 
 
@@ -81,20 +81,32 @@ def screen_name_line(text: str) -> Optional[Hit]:
     return Hit("name", SCREEN_NAME_CONF, "name-shaped line on a screen", m.start("name"), m.end("name"))
 
 
-# A patient banner: "John Doe 25, Male", "Betty Bliss · 41 yrs · F"
-_BANNER_RE = re.compile(r"^\s*(?P<name>[A-Za-z][A-Za-z'’\-]+(?:\s+[A-Za-z][A-Za-z'’\-]+){1,3})\s*[,·•|]?\s*"
-                        r"\d{1,3}\s*(?:y|yo|yrs?|years?|y/o)?\s*[,·•|]?\s*(?:male|female|m|f|other|unknown)\b", re.I)
+# A patient banner: "John Doe 25, Male", "Betty Bliss · 41 yrs · F", "Baker Female 65 year(s)" (the given name in
+# a box of its own)
+_AGE = r"\d{1,3}\s*(?:y|yo|yrs?|years?|year\(s\)|y/o)?"
+_SEX = r"(?:male|female|m|f|other|unknown)"
+_SEX_WORDS = frozenset({"male", "female", "m", "f", "other", "unknown"})
+_BANNER_RE = re.compile(rf"^\s*(?P<name>[A-Za-z][A-Za-z'’\-]+(?:\s+[A-Za-z][A-Za-z'’\-]+){{0,3}}?)\s*[,·•|]?\s*"
+                        rf"(?:{_AGE}\s*[,·•|]?\s*{_SEX}|{_SEX}\s*[,·•|]?\s*{_AGE})\b", re.I)
+# "Helen missed her appointment…": a message that opens with a patient's first name
+_SENTENCE_START_RE = re.compile(r"^\s*(?P<name>[A-Z][a-z'’\-]+)\s+(?=[a-z])")
 
 
 def name_hits(text: str, context: Optional[str]) -> list[Hit]:
     """Names without a label: LAST, FIRST · First Last · F. Last · Last, F · a lone surname on a screen row."""
     if context == "screen":
         m = _BANNER_RE.match(text)
-        if m and not any(word_info(w).stop for w in m.group("name").split()):
+        if m and not any(word_info(w).stop or w.lower() in _SEX_WORDS for w in m.group("name").split()):
             return [Hit("name", 0.8, "name in a patient banner (age, sex)", m.start("name"), m.end("name"), 2)]
         hit = screen_name_line(text)
         if hit:
             return [hit]
+        m = _SENTENCE_START_RE.match(text)
+        if m:
+            info = word_info(m.group("name"))
+            if info.first_strength >= 0.85 and not info.common and not info.fuzzy:
+                return [Hit("name", 0.5, "first name opening a message on a screen", m.start("name"),
+                            m.end("name"))]
     toks = list(TOKEN_RE.finditer(text))
     hits: list[Hit] = []
     used: set[int] = set()

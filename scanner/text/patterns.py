@@ -14,9 +14,14 @@ from .lexicon import word_info
 
 
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
-          r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+          r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+          # Spanish, Portuguese and French abbreviations EHRs outside the US print (ene, abr, ago, dic; fev, mai,
+          # set, out, dez; janv, févr, avr, juil, déc)
+          r"|ene|abr|ago|dic|fev|mai|set|out|dez|janv|f[ée]vr|avr|juil|d[ée]c)")
 _MONTHS = {m: i + 1 for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
-                                           "nov", "dec"))}
+                                           "nov", "dec"))} | {
+    "ene": 1, "abr": 4, "ago": 8, "dic": 12, "fev": 2, "mai": 5, "set": 9, "out": 10, "dez": 12, "fév": 2,
+    "avr": 4, "déc": 12, "jui": 7}
 _DSEP = r"[\s\-–—−/.]"  # between date parts: en and em dashes too ("12 – Sept — 1997")
 _DATE_RES = [  # (regex, kind); each captures month/day/year groups by name
     (re.compile(r"(?<![\d/.\-])(?P<m>\d{1,2})\s?(?P<s>[/\-.])\s?(?P<d>\d{1,2})\s?(?P=s)\s?(?P<y>\d{4}|\d{2})(?![\d/])"),
@@ -72,8 +77,13 @@ def find_dates(text: str, with_bare_md: bool = False) -> list[_Date]:
 
 # A time of day and a weekday belong to the date they stand with: "17/01/2025 02:20", "Mon, Jun 30th, 2025 at
 # 12:00 AM", "01-Dec-2022, 08:08 PM" — left readable, they narrow the date down as much as the date itself.
-_TIME_AFTER_RE = re.compile(r",?\s*(?:at\s+)?\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?(?!\d)")
-_WEEKDAY_BEFORE_RE = re.compile(r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s*$", re.I)
+_TIME_AFTER_RE = re.compile(r",?\s*(?:[-–—]\s*)?(?:at\s+)?\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?"
+                            r"(?!\d)")
+_WEEKDAY_BEFORE_RE = re.compile(r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun"
+                                r"|lun|mar|mi[ée]|jue|vie|s[áa]b|dom|seg|ter|qua|qui|sex)[a-zé]*\.?,?\s*$", re.I)
+# A day named relative to today with its time: "Today, 12:02 PM", "Yesterday at 9:08"
+_RELATIVE_DAY_RE = re.compile(r"(?<![A-Za-z])(?:today|yesterday|tomorrow),?\s*(?:at\s+)?\d{1,2}:\d{2}"
+                              r"(?:\s*[AaPp]\.?[Mm]\.?)?(?!\d)", re.I)
 
 
 def _with_time(text: str, d: _Date) -> _Date:
@@ -125,7 +135,7 @@ _CITY_ZIP_RE = re.compile(rf"(?<![\w])(?P<city>[A-Z][A-Za-z.'\-]*(?:\s+[A-Z][A-Z
                           rf"(?P<st>{_STATE})\.?,?\s+(?P<zip>\d{{5}}(?:\s?-\s?\d{{4}})?)(?![\d\-])")
 _STATE_ZIP_RE = re.compile(rf"(?<![\w])(?P<st>{_STATE})\.?\s+(?P<zip>\d{{5}}(?:-\d{{4}})?)(?![\d\-])")
 # A record number, order or sample code standing alone in a screen cell: "10001NG", "ORD-1001", "24-TST-000-6-1".
-_SCREEN_CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{3,24}")
+_SCREEN_CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{3,24}(?: [A-Z])?")  # "H2O-0003 A": a partition letter
 _ZIP_RE = re.compile(r"(?<![\w\-/.])\d{5}(?:-\d{4})?(?![\w\-/])")
 _BARE_ID_RE = re.compile(r"(?<![\w\-/.])(?P<id>[A-Z]{0,3}\d{6,12}[A-Z]?)(?![\w\-/%])")
 _ROOM_TOKEN = r"(?:[A-Za-z]?\d{1,4}(?:\s?[\-/]\s?[A-Za-z0-9]{1,2}|[A-Da-d])?)"
@@ -249,6 +259,9 @@ def shape_hits(text: str, view: str, context: Optional[str]) -> list[Hit]:
             add("date", 0.7, "date", d.start, d.end)
         else:
             add("date", 0.5, "day and month", d.start, d.end)
+    for m in _RELATIVE_DAY_RE.finditer(view):
+        if not _inside(m, hits):
+            add("date", 0.5, "relative day and time", m.start(), m.end())
     for m in _AGE_RE.finditer(view):
         n = int(m.group("n"))
         if 90 <= n <= 125:

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from ... import geometry
+from ...findings import Box
 from .base import TextLine
 from .crop import crop_quad
 
@@ -168,19 +169,25 @@ class RapidOcrEngine:
         return [(t, float(sc)) for t, sc in zip(rec.txts, rec.scores)]
 
     def read(self, image_rgb: np.ndarray) -> list[TextLine]:
+        return self.read_with_unread(image_rgb)[0]
+
+    def read_with_unread(self, image_rgb: np.ndarray) -> tuple[list[TextLine], list[Box]]:
+        """The lines read, and the boxes where the detector found a text line the recogniser could not read
+        (empty or below min_score): in a clinical context that ink may be a patient's name too small to read."""
         h, w = image_rgb.shape[:2]
         quads = self.detect_quads(image_rgb)
         bgr = image_rgb[:, :, ::-1]
         crops = [crop_quad(bgr, q) for q in quads]
         keep = [i for i, c in enumerate(crops) if c is not None]
         results = self.recognise([crops[i] for i in keep])
-        lines = []
+        lines, unread = [], []
         for i, (text, score) in zip(keep, results):
             text = text.strip()
-            if not text or score < self.min_score:
-                continue
             q = quads[i]
             box = geometry.clip(geometry.from_points(q), w, h)
+            if not text or score < self.min_score:
+                unread.append(box)
+                continue
             lines.append(TextLine(text=text, box=box, confidence=score,
                                   quad=tuple((float(x), float(y)) for x, y in q), engine=self.name))
-        return lines
+        return lines, unread
