@@ -121,3 +121,18 @@ def test_unread_ink_on_a_screenshot_is_ignored():
     page[:60] = (246, 131, 112)
     assert Frame(page).kind == "screenshot"
     assert TextDetector(UnreadReader([], [(10, 10, 60, 30)])).detect(Frame(page), []) == []
+
+
+@pytest.mark.parametrize("text,name", [("AMBROSE^VICKY^M", "AMBROSE^VICKY^M"), ("Patient: DOE^JOHN", "DOE^JOHN"),
+                                       ("LI^NA", "LI^NA")])
+def test_dicom_person_names_anywhere(text, name):
+    from scanner.text import classify_spans
+
+    assert ("name", name) in {(c, t) for c, _, _, t in classify_spans(text)}
+
+
+@pytest.mark.parametrize("text", ["x^2 + y^2", "a^b", "10^6 cells"])
+def test_carets_in_formulas_are_no_names(text):
+    from scanner.text import classify_spans
+
+    assert "name" not in {c for c, *_ in classify_spans(text)}

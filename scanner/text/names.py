@@ -92,8 +92,16 @@ _BANNER_RE = re.compile(rf"^\s*(?P<name>[A-Za-z][A-Za-z'’\-]+(?:\s+[A-Za-z][A-
 _SENTENCE_START_RE = re.compile(r"^\s*(?P<name>[A-Z][a-z'’\-]+)\s+(?=[a-z])")
 
 
+# A DICOM person name (PN): family^given^middle^prefix^suffix, as viewers and modalities print it: "AMBROSE^VICKY^M"
+_DICOM_PN_RE = re.compile(r"(?<![\w^])[A-Za-z][A-Za-z'’\-]+\^[A-Za-z'’\-]{2,}(?:\^[A-Za-z'’.\-]*){0,3}(?![\w^])")
+
+
 def name_hits(text: str, context: Optional[str]) -> list[Hit]:
     """Names without a label: LAST, FIRST · First Last · F. Last · Last, F · a lone surname on a screen row."""
+    pn = [Hit("name", 0.85, "DICOM person name (family^given)", m.start(), m.end(), 2)
+          for m in _DICOM_PN_RE.finditer(text)]
+    if pn:
+        return pn
     if context == "screen":
         m = _BANNER_RE.match(text)
         if m and not any(word_info(w).stop or w.lower() in _SEX_WORDS for w in m.group("name").split()):
