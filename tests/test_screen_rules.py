@@ -91,3 +91,11 @@ def test_dates_with_their_time_weekday_and_foreign_months(text, value):
 def test_international_phone_and_version_numbers():
     assert [c for c, *_ in classify_spans("+9779808147485", "screen")] == ["phone"]
     assert classify_spans("Version: 3.2.1.10", "screen") == []
+
+
+def test_a_date_wrapped_over_two_lines_is_redacted_on_both():
+    lines = [T("Last recorded: 14", (317, 177, 412, 189)), T("– Nov − 2022", (316, 190, 395, 205)),
+             T("Record vitals", (428, 185, 499, 199))]
+    got = {m.text for m in classify_lines(lines, "screen") if m.category == "date"}
+    assert "14" in got and any("Nov" in t and "2022" in t for t in got)
+    assert not any("Record" in t for t in got)

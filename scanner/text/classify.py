@@ -33,7 +33,7 @@ from .labels import label_hits, parse_value
 from .layout import column_hits, same_row, span_box
 from .overlay import overlay_hits
 from .names import name_hits
-from .patterns import SEP_RE, numeric_view, shape_hits
+from .patterns import SEP_RE, find_dates, numeric_view, shape_hits
 from .tables import (left_of_on_row, merge_table_hits, next_right_on_row, room_only, row_word_as_name, table_hits,
                      value_lines_for)
 
@@ -167,6 +167,34 @@ def classify_lines(lines: Sequence["TextLine"], context: Optional[str] = None) -
         out.extend(_echoes(lines, out))
         out.extend(_avatar_initials(lines, out))
         out.extend(_times_beside_dates(lines, out))
+        out.extend(_dates_across_lines(lines, out))
+    return out
+
+
+def _dates_across_lines(lines: Sequence["TextLine"], found: Sequence[PhiMatch]) -> list[PhiMatch]:
+    """A date a narrow cell wraps over two lines ("Last recorded: 14" / "– Nov − 2022", "14 – Nov" / "2022"):
+    the two lines joined hold a date that neither holds alone; both parts are redacted."""
+    out: list[PhiMatch] = []
+    order = sorted(range(len(lines)), key=lambda i: lines[i].box[1])
+    for k, i in enumerate(order):
+        a = lines[i]
+        ha = max(1, geometry.height(a.box))
+        for j in order[k + 1:k + 6]:
+            b = lines[j]
+            hb = max(1, geometry.height(b.box))
+            if not (0.7 <= hb / ha <= 1.4 and -0.3 * ha <= b.box[1] - a.box[3] <= 0.8 * ha
+                    and a.box[0] - ha <= b.box[0] <= a.box[2]):
+                continue
+            joined = f"{a.text} {b.text}"
+            cut = len(a.text)
+            for d in find_dates(numeric_view(joined)):
+                if not (d.start < cut < d.end) or not d.has_year:
+                    continue
+                for line, s, e in ((a, d.start, cut), (b, 0, d.end - cut - 1)):
+                    box = span_box(tuple(int(v) for v in line.box), line.text, s, e)
+                    if not any(geometry.coverage(box, f.box) >= 0.9 for f in list(found) + out):
+                        out.append(PhiMatch("date", box, round(0.6 * clamp(line.confidence), 4), "medium",
+                                            line.text[s:e].strip(), "date wrapped over two lines"))
     return out
 
 
