@@ -41,7 +41,9 @@ test: apt venv
 	OMP_THREAD_LIMIT=1 $(BIN)/python -m pytest -q
 
 bench: venv
+	$(BIN)/python -m bench.real ../shared/real/ehr_dev bench/real_data/oss_dev bench/real_data/oss_holdout
 	$(BIN)/python -m bench.run --n 40 --big --tesseract
+	$(BIN)/python -m bench.run --n 0 --imaging 12 --seed 1 --out bench/out/imaging
 
 samples: venv
 	$(BIN)/python sample_media/make_samples.py

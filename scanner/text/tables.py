@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 from .. import geometry
 from ..findings import Box
 from .hits import Analysis, Hit
+from .layout import same_row
 from .lexicon import word_info
 from .names import is_name_shaped
 from .patterns import ROW_ROOM_RE, TOKEN_RE, YEAR_RE, fix_digits
@@ -60,14 +61,10 @@ def room_only(line: "TextLine") -> Optional[re.Match]:
     return m if m and not t[m.end():].strip() and not YEAR_RE.match(m.group("room")) else None
 
 
-def _same_row(a: Box, b: Box) -> bool:
-    return min(a[3], b[3]) - max(a[1], b[1]) >= 0.5 * max(1, min(geometry.height(a), geometry.height(b)))
-
-
 def left_of_on_row(left: Box, right: Box) -> bool:
     """`left` ends before `right` starts, on the same row, within a tracker board's column gap."""
     h = max(1, geometry.height(right))
-    return _same_row(left, right) and left[2] <= right[0] + 0.3 * h and right[0] - left[2] <= 12 * h
+    return same_row(left, right) and left[2] <= right[0] + 0.3 * h and right[0] - left[2] <= 12 * h
 
 
 def next_right_on_row(k: int, j: int, lines: Sequence["TextLine"]) -> bool:
@@ -76,7 +73,7 @@ def next_right_on_row(k: int, j: int, lines: Sequence["TextLine"]) -> bool:
     a, b = lines[k].box, lines[j].box
     if not left_of_on_row(a, b):
         return False
-    return not any(i not in (k, j) and _same_row(a, lines[i].box) and a[2] <= lines[i].box[0] < b[0]
+    return not any(i not in (k, j) and same_row(a, lines[i].box) and a[2] <= lines[i].box[0] < b[0]
                    for i in range(len(lines)))
 
 
@@ -148,7 +145,7 @@ def _header_above(top: float, x0: float, x1: float, h: float, lines: Sequence["T
     near = [l for l in lines if l.box[3] <= top + 0.3 * h and top - l.box[3] <= 3 * h
             and l.box[2] >= x0 - 2 * h and l.box[0] <= x1 + 2 * h and len(l.text or "") <= 60]
     for a in near:
-        row = [b for b in near if _same_row(a.box, b.box)]
+        row = [b for b in near if same_row(a.box, b.box)]
         words = " ".join(b.text or "" for b in row)
         if _HEADER_ROOM_RE.search(words) and _HEADER_NAME_RE.search(words):
             return True
