@@ -20,26 +20,35 @@ TOP_COLOURS = 8
 SCREENSHOT_TOP_SHARE = 0.82  # share of the sample covered by its TOP_COLOURS commonest exact colours
 SCREENSHOT_MAX_COLOURS = 80_000  # distinct colours in the sample (a rescaled screenshot has tens of thousands)
 MIN_SIDE = 64  # a thumbnail-sized picture says too little to be sure
+# A UI is drawn in several flat colours (background, panels or bars, text): at least this many each cover
+# FLAT_COLOUR_SHARE of it (3-15 on every real screenshot measured). One flat backdrop behind a textured subject
+# (a studio photo, a test card) has one.
+SCREENSHOT_MIN_FLAT_COLOURS = 3
+FLAT_COLOUR_SHARE = 0.003
 
 
-def colour_stats(rgb: np.ndarray) -> tuple[int, float]:
-    """(distinct colours, share of the TOP_COLOURS commonest) on a strided sample of an H x W x 3 uint8 image."""
+def colour_stats(rgb: np.ndarray) -> tuple[int, float, int]:
+    """(distinct colours, share of the TOP_COLOURS commonest, colours covering FLAT_COLOUR_SHARE each) on a strided
+    sample of an H x W x 3 uint8 image."""
     h, w = rgb.shape[:2]
     step = max(1, int((h * w / SAMPLE_PIXELS) ** 0.5))
     a = np.ascontiguousarray(rgb[::step, ::step, :3]).reshape(-1, 3).astype(np.uint32)
     if a.size == 0:
-        return 0, 0.0
+        return 0, 0.0, 0
     keys = (a[:, 0] << 16) | (a[:, 1] << 8) | a[:, 2]
     _, counts = np.unique(keys, return_counts=True)
-    top = np.sort(counts)[::-1][:TOP_COLOURS].sum()
-    return int(len(counts)), float(top) / len(keys)
+    ranked = np.sort(counts)[::-1]
+    top = ranked[:TOP_COLOURS].sum()
+    flat = int((ranked >= FLAT_COLOUR_SHARE * len(keys)).sum())
+    return int(len(counts)), float(top) / len(keys), flat
 
 
 def is_screenshot(rgb: np.ndarray) -> bool:
     if rgb.ndim != 3 or min(rgb.shape[:2]) < MIN_SIDE:
         return False
-    distinct, top_share = colour_stats(rgb)
-    return top_share >= SCREENSHOT_TOP_SHARE and distinct <= SCREENSHOT_MAX_COLOURS
+    distinct, top_share, flat = colour_stats(rgb)
+    return (top_share >= SCREENSHOT_TOP_SHARE and distinct <= SCREENSHOT_MAX_COLOURS
+            and flat >= SCREENSHOT_MIN_FLAT_COLOURS)
 
 
 def frame_kind(rgb: np.ndarray) -> str:

@@ -52,5 +52,15 @@ def test_tiny_and_odd_inputs_are_photos():
 def test_colour_stats_counts_exact_colours():
     img = np.zeros((100, 100, 3), np.uint8)
     img[:, 50:] = (10, 20, 30)
-    distinct, top = colour_stats(img)
-    assert distinct == 2 and top == 1.0
+    distinct, top, flat = colour_stats(img)
+    assert distinct == 2 and top == 1.0 and flat == 2
+
+
+def test_one_flat_backdrop_behind_a_textured_subject_is_a_photo():
+    """A test card or studio shot: most of it one exact colour, the subject noisy; no UI has a single colour."""
+    rng = np.random.default_rng(2)
+    img = np.empty((480, 640, 3), np.uint8)
+    img[:] = (120, 130, 150)
+    img[140:340, 240:400] = rng.integers(90, 200, (200, 160, 3), dtype=np.uint8)
+    assert colour_stats(img)[1] >= 0.82  # the share test alone would call it a screenshot
+    assert frame_kind(img) == "photo"

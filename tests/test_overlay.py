@@ -118,7 +118,8 @@ def test_unread_ink_on_a_screenshot_is_ignored():
     from scanner.detectors.text import TextDetector
 
     page = np.full((600, 900, 3), 255, np.uint8)
-    page[:60] = (246, 131, 112)
+    page[:60] = (246, 131, 112)  # header bar
+    page[60:, :160] = (30, 30, 30)  # side bar
     assert Frame(page).kind == "screenshot"
     assert TextDetector(UnreadReader([], [(10, 10, 60, 30)])).detect(Frame(page), []) == []
 
