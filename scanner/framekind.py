@@ -57,22 +57,21 @@ def frame_kind(rgb: np.ndarray) -> str:
 
 
 # ----------------------------------------------------------------------------------------- medical images
-# A CT, MR or X-ray shown on a screen, exported, or photographed: a large grey (colourless), mostly dark area with
+# A CT, MR or X-ray shown on a screen, exported, or photographed: a large grey (colourless), not too bright area with
 # anatomy's texture in it. Text over or around it is an overlay (name, ID, birth date, study date, institution),
 # read line by line as PHI except acquisition parameters (scanner.text.overlay).
 IMAGING_SIDE = 384  # analysis canvas
 GREY_SPREAD = 14  # max channel difference of a colourless pixel (JPEG shifts chroma a little)
 IMAGING_MIN_AREA = 0.06  # of the frame
 IMAGING_MIN_GREY = 0.95
-IMAGING_MIN_DARK = 0.2  # share of pixels darker than DARK_LUMA
-IMAGING_MAX_MEAN = 110
+IMAGING_MAX_MEAN = 170  # a zoomed CT fills the frame without black; a bone window is bright
 IMAGING_MIN_TEXTURE = 0.15  # share of pixels with visible local variation: anatomy, not a dark UI panel
-DARK_LUMA = 40
-IMAGING_MAX_PEAKED = 0.5  # share of the five commonest grey levels among the lit pixels
+IMAGING_MAX_PEAKED = 0.6  # share of the five commonest grey levels among the lit pixels
 
 
 def imaging_regions(rgb: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Boxes (source pixels) of medical images in a frame: grey, dark, textured areas of at least 6% of it."""
+    """Boxes (source pixels) of medical images in a frame: grey, textured areas of at least 6% of it whose grey
+    levels spread (anatomy) rather than pile up on a few shades (a UI)."""
     import cv2
 
     if rgb.ndim != 3 or min(rgb.shape[:2]) < MIN_SIDE:
@@ -94,12 +93,12 @@ def imaging_regions(rgb: np.ndarray) -> list[tuple[int, int, int, int]]:
         if bw * bh < IMAGING_MIN_AREA * small.shape[0] * small.shape[1]:
             continue
         sl = (slice(y, y + bh), slice(x, x + bw))
-        if (grey[sl].mean() < IMAGING_MIN_GREY or (luma[sl] < DARK_LUMA).mean() < IMAGING_MIN_DARK
-                or luma[sl].mean() > IMAGING_MAX_MEAN or texture[sl].mean() < IMAGING_MIN_TEXTURE):
+        if (grey[sl].mean() < IMAGING_MIN_GREY or luma[sl].mean() > IMAGING_MAX_MEAN
+                or texture[sl].mean() < IMAGING_MIN_TEXTURE):
             continue
         lit = luma[sl][luma[sl] >= 20].astype(np.int32)  # the image, less its black background
         peaked = np.sort(np.bincount(lit, minlength=256))[::-1][:5].sum() / max(1, lit.size)
         if peaked > IMAGING_MAX_PEAKED or not 0.2 <= bw / bh <= 5:
-            continue  # a dark UI panel or bar: a few flat shades (0.7-0.9 of it), where anatomy spreads (<= 0.3)
+            continue  # a UI panel or bar: a few flat shades (0.7-0.9 of it), where anatomy spreads (<= 0.5)
         out.append((int(x / s), int(y / s), min(w, int(round((x + bw) / s))), min(h, int(round((y + bh) / s)))))
     return out
