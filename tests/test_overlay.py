@@ -16,7 +16,8 @@ def ln(text, x, y, h=12):
 
 
 @pytest.mark.parametrize("text", ["kV 120", "mAs 250", "Slice 5.0 mm", "W 400 L 40", "W:400 L:40", "Se: 3 Im: 45",
-                                  "TR 500 TE 15", "FOV 350", "Zoom 150%", "L", "R", "CT CHEST W/O CONTRAST"])
+                                  "TR 500 TE 15", "FOV 350", "Zoom 150%", "L", "R", "CT CHEST W/O CONTRAST",
+                                  "MR ABDOMEN", "Chest 5.0 B30f", "AX T1 FS POST"])
 def test_acquisition_parameters_and_study_descriptions_are_kept(text):
     assert is_parameter_line(text)
 

@@ -30,6 +30,7 @@ se ser series im img image slice sl thk thickness loc pos tr te ti fa flip et ne
 zoom mag fps frame frames lut gain dose mgy ctdi dlp pitch rot kernel filter fl fs sag cor ax axial coronal
 sagittal obl oblique t1 t2 t1w t2w flair dwi adc stir pd gre se fse tse epi mpr mip vr 2d 3d
 a p r l h f s i ant post lat ap pa rao lao supine prone hfs ffs hfp ffp w/o w/ wo c+ c- iv
+ct mr mri cr dx us nm pt pet xa mg rf ot sc dsa cta mra fs post pre
 """.split())
 _NUMBER_RE = re.compile(r"^[<>~±+\-]?\d+(?:[.,:/x×]\d+)*(?:%|°|mm|cm|ms|s|kv|kvp|mas|ma|hz|mgy|x|t)?$", re.I)
 _WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.%°/×'’\-]*")
@@ -49,6 +50,8 @@ def is_parameter_line(text: str) -> bool:
         m = re.fullmatch(r"([a-z]{1,4})[.:]?(\d+(?:\.\d+)?)(%|mm|ms)?", low)
         if m and m.group(1) in _PARAM_WORDS:
             continue
+        if re.fullmatch(r"[a-z]\d{2}[a-z]?", low):
+            continue  # a reconstruction kernel: "B30f", "H45s"
         if low.isalpha() and len(low) >= 2:
             info = word_info(t)
             if (info.common or info.stop) and info.surname_strength == 0 and info.first_strength == 0:
