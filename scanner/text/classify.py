@@ -10,8 +10,9 @@ How it decides, in order of strength:
    list, Debian `wamerican`) and a shipped list of signage / clinical / drug words keep "EXIT", "Heparin" or
    "Nurses station" from being called names; surnames that are also common words (WHITE, YOUNG) stay low
    confidence unless the structure (a first name, a comma, a label, a room number on the row) backs them up.
-4. Context. In monitor / whiteboard / wristband / label / reflection contexts a bare 7-10 digit number is an MRN
-   and a lone surname is a name; on boards a room number in its own box backs up the name box right of it (and
+4. Context. In monitor / whiteboard / wristband / label / reflection / screen / imaging contexts a bare 7-10
+   digit number is an MRN and a lone surname is a name (screens add the passes at the end of this module, imaging
+   overlays the rule of overlay.py); on boards a room number in its own box backs up the name box right of it (and
    vice versa); in the plate context plate-shaped text is a plate. Values of clinical/demographic fields
    ("Language: English", "Diet: NPO") are never identifiers.
 
@@ -192,7 +193,7 @@ def _dates_across_lines(lines: Sequence["TextLine"], found: Sequence[PhiMatch]) 
                     continue
                 for line, s, e in ((a, d.start, cut), (b, 0, d.end - cut - 1)):
                     box = span_box(tuple(int(v) for v in line.box), line.text, s, e)
-                    if not any(geometry.coverage(box, f.box) >= 0.9 for f in list(found) + out):
+                    if not _covered(box, found, out):
                         out.append(PhiMatch("date", box, round(0.6 * clamp(line.confidence), 4), "medium",
                                             line.text[s:e].strip(), "date wrapped over two lines"))
     return out
@@ -214,7 +215,7 @@ def _times_beside_dates(lines: Sequence["TextLine"], found: Sequence[PhiMatch]) 
         h = max(1, geometry.height(b))
         beside = any(same_row(b, d) and -TIME_REACH * h <= b[0] - d[2] <= TIME_REACH * h for d in dates)
         below = any(0 <= b[1] - d[3] <= 1.5 * h and min(b[2], d[2]) > max(b[0], d[0]) for d in dates)
-        if (beside or below) and not any(geometry.coverage(b, f.box) >= 0.9 for f in found):
+        if (beside or below) and not _covered(b, found):
             out.append(PhiMatch("date", b, round(0.7 * clamp(line.confidence), 4), "medium", line.text.strip(),
                                 "time beside a date on the screen"))
     return out
@@ -241,11 +242,16 @@ def _echoes(lines: Sequence["TextLine"], found: Sequence[PhiMatch]) -> list[PhiM
                 if (s and text[s - 1].isalnum()) or (e < len(text) and text[e].isalnum()):
                     continue  # inside a longer word or number
                 where = span_box(box, text, s, e)
-                if any(geometry.coverage(where, f.box) >= 0.9 for f in list(found) + out):
+                if _covered(where, found, out):
                     continue
                 out.append(PhiMatch(m.category, where, round(0.85 * clamp(line.confidence), 4), m.severity, v,
                                     "same value as an identifier found elsewhere on the screen"))
     return out
+
+
+def _covered(box: Box, *found: Sequence[PhiMatch]) -> bool:
+    """Whether a match already covers (90 % of) `box`: the screen passes add only what is not redacted yet."""
+    return any(geometry.coverage(box, f.box) >= 0.9 for group in found for f in group)
 
 
 _INITIALS_RE = re.compile(r"^\s*([A-Z]{2,3})\s*$")
