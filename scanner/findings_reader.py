@@ -76,6 +76,15 @@ def _decode(src: Union[Path, str, dict, bytes]) -> Any:
         raise FindingsError("$: JSON nested too deeply") from None
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,40}")
+
+
+def _key(k: Any) -> str:
+    """An object key as it appears in an error's path: plain names as they are, anything else JSON-quoted, so a
+    key holding a newline cannot break the one-line error."""
+    return k if isinstance(k, str) and _PLAIN_KEY.fullmatch(k) else json.dumps(str(k)[:40])
+
+
 def _reject_constant(name: str) -> Any:
     raise FindingsError(f"$: {name} is not allowed in a findings file")
 
@@ -173,9 +182,9 @@ def _finding(v: Any, where: str, w: int, h: int) -> Finding:
 def _str_map(v: Any, where: str, value_re: "re.Pattern[str] | None" = None) -> dict[str, str]:
     m = _obj(v, where)
     for k, val in m.items():
-        _str(val, f"{where}.{k}")
+        _str(val, f"{where}.{_key(k)}")
         if value_re is not None:
-            _need(bool(value_re.match(val)), f"{where}.{k}", "expected 64 lowercase hex digits")
+            _need(bool(value_re.match(val)), f"{where}.{_key(k)}", "expected 64 lowercase hex digits")
     return dict(m)
 
 
@@ -207,7 +216,7 @@ def _result(doc: Any) -> ScanResult:
     _need(isinstance(warnings_, list) and all(isinstance(w, str) for w in warnings_), "$.warnings",
           "expected a list of strings")
     timings = _obj(d.get("timings", {}), "$.timings")
-    timings = {k: _num(v, f"$.timings.{k}") for k, v in timings.items()}
+    timings = {k: _num(v, f"$.timings.{_key(k)}") for k, v in timings.items()}
     tool = _obj(d.get("tool"), "$.tool")
     _need(tool.get("name") == "scanner", "$.tool.name", "expected 'scanner'")
     _str(tool.get("version"), "$.tool.version")

@@ -100,3 +100,17 @@ def test_drop_duplicates_never_drops_a_redaction_for_a_flag():
     redacted = _f(box=(10, 5, 90, 35), action="redact")
     assert drop_duplicates([flagged, redacted]) == [flagged, redacted]
     assert drop_duplicates([_f(), _f()]) == [_f()]  # exact duplicates collapse to one
+
+
+def test_findings_reader_error_for_an_odd_key_stays_one_line():
+    """A key holding a newline (found by the fuzz test) is quoted in the error's path, not printed raw."""
+    import pytest
+
+    from scanner.findings_reader import FindingsError, load_findings
+
+    res = ScanResult(source=SourceInfo(path="a.png", sha256="0" * 64, kind="image", width=10, height=10))
+    doc = res.to_json()
+    doc["timings"] = {"total_s\nextra": None}
+    with pytest.raises(FindingsError) as e:
+        load_findings(doc)
+    assert "\n" not in str(e.value) and '"total_s\\nextra"' in str(e.value)
