@@ -77,6 +77,7 @@ class SetScore:
     neg_total: int = 0
     neg_clear: int = 0
     seconds: list[float] = field(default_factory=list)
+    absent: int = 0  # images listed in truth.json but not on disk
     errors: list[str] = field(default_factory=list)
     leaks: list[tuple[str, str, str, str]] = field(default_factory=list)  # file, entity, text, why
     over: list[tuple[str, str]] = field(default_factory=list)  # file, text of a destroyed non-PHI box
@@ -127,7 +128,11 @@ def run_set(folder: Path, scanner, limit: Optional[int] = None, save: Optional[P
     for r in truth:
         by_file[r["file"]].append(r)
     s = SetScore(folder.name)
-    files = sorted(by_file)[:limit] if limit else sorted(by_file)
+    # Images whose source repository grants no licence are not in the project's repository (bench/real_data/README):
+    # a fresh clone scores the rest and says how many were absent.
+    present = [f for f in sorted(by_file) if (folder / f).is_file()]
+    s.absent = len(by_file) - len(present)
+    files = present[:limit] if limit else present
     with tempfile.TemporaryDirectory(prefix="real-bench.") as tmp:
         out = save / folder.name if save else Path(tmp)
         for rel in files:
@@ -148,7 +153,8 @@ def run_set(folder: Path, scanner, limit: Optional[int] = None, save: Optional[P
 
 
 def report(s: SetScore, misses: bool = False) -> str:
-    lines = [f"== {s.name}: {len(s.seconds)} images"]
+    lines = [f"== {s.name}: {len(s.seconds)} images"
+             + (f" ({s.absent} absent: no licence to ship them, see bench/real_data/README.md)" if s.absent else "")]
     lines.append(f"{'entity':<14}{'PHI':>6}{'destroyed':>11}{'recall':>8}{'flagged':>9}{'missed':>8}")
     for ent in sorted(s.phi, key=lambda e: -s.phi[e]):
         n, d, fl = s.phi[ent], s.destroyed[ent], s.flagged[ent]
@@ -191,7 +197,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(report(s, args.misses), flush=True)
     if args.json:
         args.json.write_text(json.dumps([{
-            "set": s.name, "images": len(s.seconds), "recall": round(s.recall, 4),
+            "set": s.name, "images": len(s.seconds), "absent": s.absent, "recall": round(s.recall, 4),
             "per_entity": {e: {"phi": s.phi[e], "destroyed": s.destroyed[e], "flagged": s.flagged[e]} for e in s.phi},
             "non_phi_kept": [s.keep_kept, s.keep_total], "clear": [s.neg_clear, s.neg_total],
             "seconds": s.seconds, "errors": s.errors} for s in scores], indent=2) + "\n")

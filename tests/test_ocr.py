@@ -9,7 +9,8 @@ from PIL import Image, ImageDraw
 
 from bench.score import read_back
 from scanner import geometry
-from scanner.text.ocr.rapid import _order_quad, even_grid, merge_tile_quads
+from scanner.text.ocr.crop import padded_upscaled
+from scanner.text.ocr.rapid import SMALL_LINE_PX, _order_quad, better_reading, even_grid, merge_tile_quads
 
 from conftest import font
 
@@ -62,6 +63,21 @@ def test_merge_keeps_different_lines_apart_across_tiles():
 def test_order_quad_is_clockwise_from_top_left():
     pts = np.array([[10, 20], [0, 0], [10, 0], [0, 20]], np.float32)
     assert _order_quad(pts).tolist() == [[0, 0], [10, 0], [10, 20], [0, 20]]
+
+
+def test_better_reading_takes_the_higher_score_and_never_an_empty_one():
+    assert better_reading(("BadrBndon", 0.55), ("Bradford^Brandon", 0.96)) == ("Bradford^Brandon", 0.96)
+    assert better_reading(("12/23/2006", 0.99), ("1223/2006", 0.94)) == ("12/23/2006", 0.99)
+    assert better_reading(("", 0.0), ("MRN 4829", 0.4)) == ("MRN 4829", 0.4)
+    assert better_reading(("Se 1", 0.5), ("  ", 0.99)) == ("Se 1", 0.5)
+
+
+def test_padded_upscaled_adds_the_margin_then_scales():
+    crop = np.zeros((10, 40, 3), np.uint8)
+    crop[:, :20] = 255
+    out = padded_upscaled(crop, 2.0, 0.2)  # 2 px margin each side, then x2
+    assert out.shape == (28, 88, 3)
+    assert (out[:, :4] == 255).all() and (out[:, -4:] == 0).all()  # the margin repeats the edge, adds no ink
 
 
 # ---------------------------------------------------------------- real model
@@ -125,3 +141,22 @@ def test_large_text_across_the_tile_border_of_an_ordinary_photo_is_one_line(rapi
     hits = [ln for ln in rapid.read(np.asarray(img)) if geometry.intersection(ln.box, box) > 0]
     assert len(hits) == 1 and read_back("GARCIA, MARIA", hits[0].text), [(ln.text, ln.box) for ln in hits]
     assert geometry.coverage(box, hits[0].box) > 0.95
+
+
+@pytest.mark.models
+def test_only_small_unsure_lines_get_a_second_reading_and_the_better_one_wins(rapid, monkeypatch):
+    def line(text, px):
+        img = Image.new("RGB", (int(px * len(text) * 0.75) + 8, int(px * 1.6)), (18, 18, 18))
+        ImageDraw.Draw(img).text((4, px * 0.25), text, font=font(px), fill=(200, 200, 200))
+        return np.ascontiguousarray(np.asarray(img)[:, :, ::-1])
+
+    small, big = line("GD5168835", 10), line("GD5168835", 30)
+    assert small.shape[0] < SMALL_LINE_PX <= big.shape[0]
+    first = [("GD51", 0.5), ("GD5168835", 0.99), ("GDS", 0.5)]  # as if the first pass had read these
+    seen = []
+    real = rapid.recognise
+    monkeypatch.setattr(rapid, "recognise", lambda crops: seen.extend(c.shape for c in crops) or real(crops))
+    out = rapid._reread_small([small, small, big], first)
+    assert len(seen) == 1 and seen[0][0] > small.shape[0]  # only the small unsure one, upscaled
+    assert out[1:] == first[1:]
+    assert out[0][1] > 0.5 and read_back("GD5168835", out[0][0]), out[0]

@@ -22,11 +22,19 @@ import numpy as np
 from ... import geometry
 from ...findings import Box
 from .base import TextLine
-from .crop import crop_quad
+from .crop import crop_quad, padded_upscaled
 
 DEFAULT_DET_MAX_SIDE = 2048
 DEFAULT_DET_TILE = 1024  # the detector's sweet spot; larger inputs lose small text (see above)
 TILE_OVERLAP = 64  # canvas px: more than a line of small text is tall, so each such line is whole in some tile
+
+# Small lines get a second reading from a padded, upscaled crop; the better-scored reading wins. Measured on the
+# imaging-overlay scenes (7-16 px text, seed 3, 186 small lines): correct readings 164 -> 168, e.g.
+# "BadrBndon" (0.55) -> "Bradford^Brandon" (0.96), "EDOMPY MN EY ONNITA" -> "EDMONDS MEMORIAL COMMUNITY HOSPITAL".
+# A line already read with a high score keeps its reading: the second look is worse as often as better.
+SMALL_LINE_PX = 20  # detected line box height (the detector's box is ~1.6x the ink): ink under ~12 px
+SURE_SCORE = 0.95
+REREAD_FACTOR, REREAD_PAD = 1.5, 0.15
 
 # A smaller detection canvas for the calls made inside `detection_canvas(...)` (video frames: seconds per frame
 # otherwise). A context variable, so a batch thread scanning a photo meanwhile keeps the full canvas.
@@ -103,6 +111,15 @@ def merge_tile_quads(found: list[tuple[int, np.ndarray]], grid: list[tuple[int, 
     return [q for _, q, _ in keep + border]
 
 
+def better_reading(first: tuple[str, float], second: tuple[str, float]) -> tuple[str, float]:
+    """Of two readings (text, score) of one line, the better scored; an empty reading never wins."""
+    if not second[0].strip():
+        return first
+    if not first[0].strip():
+        return second
+    return second if second[1] > first[1] else first
+
+
 class RapidOcrEngine:
     name = "rapid"
 
@@ -171,6 +188,16 @@ class RapidOcrEngine:
     def read(self, image_rgb: np.ndarray) -> list[TextLine]:
         return self.read_with_unread(image_rgb)[0]
 
+    def _reread_small(self, crops: Sequence[np.ndarray], results: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """Results with small, unsure lines read a second time from a padded, upscaled crop (see SMALL_LINE_PX)."""
+        again = [i for i, (c, (_, score)) in enumerate(zip(crops, results))
+                 if score < SURE_SCORE and c.shape[0] < SMALL_LINE_PX]
+        second = self.recognise([padded_upscaled(crops[i], REREAD_FACTOR, REREAD_PAD) for i in again])
+        out = list(results)
+        for i, r in zip(again, second):
+            out[i] = better_reading(out[i], r)
+        return out
+
     def read_with_unread(self, image_rgb: np.ndarray) -> tuple[list[TextLine], list[Box]]:
         """The lines read, and the boxes where the detector found a text line the recogniser could not read
         (empty or below min_score): in a clinical context that ink may be a patient's name too small to read."""
@@ -179,7 +206,7 @@ class RapidOcrEngine:
         bgr = image_rgb[:, :, ::-1]
         crops = [crop_quad(bgr, q) for q in quads]
         keep = [i for i, c in enumerate(crops) if c is not None]
-        results = self.recognise([crops[i] for i in keep])
+        results = self._reread_small([crops[i] for i in keep], self.recognise([crops[i] for i in keep]))
         lines, unread = [], []
         for i, (text, score) in zip(keep, results):
             text = text.strip()
