@@ -568,7 +568,14 @@ def run(n: int, seed: int, use_ocr: bool, save: Optional[Path], verbose: bool = 
         from scanner.text.ocr import get_engine
 
         engine = get_engine("rapid")
-    detectors = [ScreenDetector(), WristbandDetector(engine), PlateDetector(engine)]  # as scanner builds them
+    detectors = [ScreenDetector(), WristbandDetector(engine)]  # as scanner builds them (in its order)
+    text = None
+    if engine is not None:
+        from scanner.detectors.text import TextDetector
+
+        text = TextDetector(engine)
+        detectors.append(text)
+    detectors.append(PlateDetector(engine))
     sc = Score()
     times: dict[str, float] = {}
     scenes = make_scenes(n, seed)
@@ -578,6 +585,11 @@ def run(n: int, seed: int, use_ocr: bool, save: Optional[Path], verbose: bool = 
             t = time.perf_counter()
             found.extend(det.detect(Frame(scene.rgb), found))
             times[det.name] = times.get(det.name, 0.0) + time.perf_counter() - t
+        if text is not None:  # the scanner's own step: regions with no text the OCR detector saw go
+            from scanner.confirm import confirm_regions
+
+            found = confirm_regions(found, text.last_boxes)
+        found = [f for f in found if f.detector != "text" or f.kind == "plate"]  # region finders (and plates), scored
         score_scene(scene, found, sc)
         if save:
             from scanner.redact import annotate_image

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
 from . import media
+from .confirm import confirm_regions
 from .detectors import build_detectors
 from .detectors.base import Detector, Frame
 from .findings import Finding, ScanResult, SourceInfo, decide_verdict, drop_duplicates, number_findings
@@ -58,6 +59,11 @@ class Scanner:
             found.extend(det.detect(frame, found))
             if timings is not None:
                 timings[f"{det.name}_s"] = timings.get(f"{det.name}_s", 0.0) + time.perf_counter() - t
+        # Screen and band regions with no text the OCR detector saw are fur, grass, cloth (scanner.confirm) — unless
+        # the user asked for whole screens redacted, or the text detector did not run (nothing to confirm with).
+        text = next((d for d in self.detectors if d.name == "text"), None)
+        if text is not None and not self.policy.redact_screens:
+            found = confirm_regions(found, text.last_boxes)
         return drop_duplicates(self.policy.apply(found, redacting))
 
     def process(self, path: Path, out_dir: Optional[Path], redact: bool, rel: Optional[Path] = None) -> ScanResult:

@@ -42,11 +42,13 @@ class TextDetector:
         self.engine = get_engine(engine) if isinstance(engine, str) else engine
         self.deny_terms = [t.lower() for t in deny_terms if t.strip()]
         self.last_lines: list[TextLine] = []  # kept for reports and the benchmark (what was read at all)
+        self.last_boxes: list = []  # every text line the OCR detector found in the last frame, read or not
 
     def detect(self, frame: Frame, prior: Sequence[Finding]) -> list[Finding]:
         reader = getattr(self.engine, "read_with_unread", None)
         lines, unread = reader(frame.rgb) if reader else (self.engine.read(frame.rgb), [])
         self.last_lines = lines
+        self.last_boxes = [ln.box for ln in lines] + list(unread)
         findings: list[Finding] = []
         # Classify lines grouped by the region they sit in, so labels link only to values in the same region.
         groups: dict[Optional[str], list[int]] = {}
