@@ -41,7 +41,11 @@ test: apt venv
 	OMP_THREAD_LIMIT=1 $(BIN)/python -m pytest -q
 
 bench: venv
-	$(BIN)/python -m bench.real ../shared/real/ehr_dev bench/real_data/oss_dev bench/real_data/oss_holdout
+	$(BIN)/python -m bench.real ../shared/real/ehr_dev bench/real_data/oss_dev bench/real_data/oss_dev2 \
+		bench/real_data/oss_holdout bench/real_data/oss_holdout2
+	$(BIN)/python -m bench.real_photos bench/real_data/plates_dev bench/real_data/plates_holdout \
+		bench/real_data/tattoos_dev bench/real_data/tattoos_holdout \
+		bench/real_data/photos_neg_dev bench/real_data/photos_neg_holdout
 	$(BIN)/python -m bench.run --n 40 --big --tesseract
 	$(BIN)/python -m bench.run --n 0 --imaging 12 --seed 1 --out bench/out/imaging
 

@@ -412,6 +412,15 @@ def test_label_prefers_the_value_on_its_row_over_the_line_below():
     assert {m.category for m in _match(lines)} == {"dob", "age"}
 
 
+def test_wide_form_links_a_label_to_the_value_column_far_right():
+    """A form's label column at the left, its value column 15-20 text heights right, nothing between: DHIS2 and
+    other web forms. A required field's star does not stop the label from waiting for its value."""
+    lines = [line("Last name *", (74, 658, 190, 687)), line("Hertz", (563, 661, 627, 692)),
+             line("Mobile number", (75, 970, 218, 998)), line("555 6767", (566, 976, 655, 1000))]
+    got = {(m.category, m.text) for m in _match(lines)}
+    assert ("name", "Hertz") in got and ("phone", "555 6767") in got
+
+
 def test_label_links_to_nearest_value_not_a_far_one():
     lines = [line("MRN:", (40, 100, 100, 120)), line("55501234", (700, 400, 800, 420)),
              line("00482913", (120, 100, 240, 120))]
@@ -420,8 +429,11 @@ def test_label_links_to_nearest_value_not_a_far_one():
 
 
 def test_far_or_misaligned_value_is_not_linked():
-    # Too far right (> 12 text heights), and below but far (> 1.6 heights) and off to the side.
-    assert _match([line("MRN:", (40, 100, 100, 120)), line("00482913", (400, 100, 520, 120))], category="mrn") == []
+    # Too far right (> 24 text heights), or > 12 with another box between; below but far (> 1.6 heights) and off
+    # to the side.
+    assert _match([line("MRN:", (40, 100, 100, 120)), line("00482913", (700, 100, 820, 120))], category="mrn") == []
+    assert _match([line("MRN:", (40, 100, 100, 120)), line("Status", (200, 100, 260, 120)),
+                   line("00482913", (400, 100, 520, 120))], category="mrn") == []
     assert _match([line("DOB:", (40, 100, 90, 120)), line("03/14/1957", (300, 160, 420, 180))],
                   category="dob") == []
 

@@ -7,6 +7,7 @@ from .. import geometry
 from ..findings import Finding
 from ..text.ocr import OcrEngine, TextLine, get_engine
 from ..text import PhiMatch, classify_lines, table_matches, warm
+from ..text.patterns import UUID_REASON
 from .base import Frame
 
 
@@ -24,9 +25,14 @@ def context_of(box, prior: Sequence[Finding]) -> Optional[str]:
 ATTACHED_CATEGORIES = frozenset({"ip", "url"})
 
 
+def _attached_only(f: Finding) -> bool:
+    """An IP, a URL or a record UUID: a patient's only through the person the screen shows."""
+    return f.category in ATTACHED_CATEGORIES or (f.note or "").startswith(UUID_REASON)
+
+
 def without_unattached(findings: list[Finding]) -> list[Finding]:
-    """A screenshot's findings, less IPs / URLs when nothing else on it identifies a person."""
-    if any(f.category not in ATTACHED_CATEGORIES for f in findings):
+    """A screenshot's findings, less IPs / URLs / record UUIDs when nothing else on it identifies a person."""
+    if any(not _attached_only(f) for f in findings):
         return findings
     return []
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 from .. import geometry
 from ..findings import Box
 from .hits import Analysis, CONTEXTS, Hit, PhiMatch, SCREEN_CONTEXTS, clamp, dedupe, severity
+from .dicom_tags import ATTRIBUTE_REASON, attribute_hits
 from .labels import label_hits, parse_value
 from .layout import column_hits, same_row, span_box
 from .overlay import overlay_hits
@@ -45,6 +46,11 @@ if TYPE_CHECKING:  # only for type hints: classifying text must not load the OCR
 # RapidOCR reads Chinese-trained punctuation: "Room：107B" has a full-width colon. Mapped one character to one, so
 # the spans found in the mapped text index the text as read.
 _FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+# Where a viewer's DICOM attributes show up: screens, overlays, and photographed monitors (which the region finder
+# may take for a whiteboard).
+ATTRIBUTE_CONTEXTS = frozenset({"screen", "imaging", "monitor", "whiteboard", "reflection"})
 
 
 @lru_cache(maxsize=4096)
@@ -119,8 +125,13 @@ def classify_lines(lines: Sequence["TextLine"], context: Optional[str] = None) -
                     per_line[j] = [hit]
     merge_table_hits(per_line, table_hits(lines, analyses))
     merge_table_hits(per_line, column_hits(lines))  # a cell under a "Name" / "ID" / "DOB" header is one
+    decided: set[int] = set()
+    if ctx in ATTRIBUTE_CONTEXTS:  # a viewer's DICOM attributes: the attribute says what its value is
+        for j, hits in attribute_hits(lines, per_line).items():
+            per_line[j] = hits
+            decided.add(j)
     if ctx == "imaging":  # an overlay: every line identifies unless it is acquisition parameters
-        for j, hit in overlay_hits(lines, [bool(h) for h in per_line]).items():
+        for j, hit in overlay_hits(lines, [bool(h) or j in decided for j, h in enumerate(per_line)]).items():
             per_line[j].append(hit)
     out: list[PhiMatch] = []
     name_boxes: list[Box] = []
@@ -142,7 +153,10 @@ def classify_lines(lines: Sequence["TextLine"], context: Optional[str] = None) -
             if board and h.category == "room" and conf < 0.65 and j in rooms:
                 continue  # decided below, once every name on the board is known
             h2 = Hit(h.category, conf, reason, h.start, h.end, h.priority, h.staff)
-            where = span_box(box, line.text, h.start, h.end) if ctx == "screen" else box
+            # On screens the value's own span; over an image the whole line (small text, estimated spans), except
+            # a DICOM attribute's value, whose label before it is known harmless.
+            spans = ctx == "screen" or reason.startswith(ATTRIBUTE_REASON)
+            where = span_box(box, line.text, h.start, h.end) if spans else box
             out.append(PhiMatch(h.category, where, round(clamp(conf * ocr), 4), severity(h2),
                                 line.text[h.start:h.end], reason))
     if board:

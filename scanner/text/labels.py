@@ -50,7 +50,7 @@ _LABELS: tuple[Label, ...] = (
                                r"|order\s*(?:#|no\.?)|req(?:uisition)?\s*#|sample\s*id"),
     Label("fax", "phone", r"fax(?:\s*(?:#|no\.?|number))?"),
     Label("phone", "phone", r"home\s*(?:phone|#)|work\s*phone|cell\s*phone|telephone|phone\s*(?:#|no\.?)?|tel\.?"
-                             r"|ph\.?|cell|mobile|contact\s*(?:#|no\.?|number|phone)|call"),
+                             r"|ph\.?|cell|mobile(?:\s*(?:phone|number|no\.?|#))?|phone\s*number|contact\s*(?:#|no\.?|number|phone)|call"),
     Label("email", "email", r"e-?mail(?:\s*address)?"),
     Label("address", "address", r"home\s+address|address|addr\.?"),
     Label("zip", "zip", r"zip(?:\s*code)?|postal\s*code"),
@@ -183,9 +183,23 @@ def _name_from_tokens(toks: list[re.Match], permissive: bool) -> Optional[tuple[
     return kept[0].start(), kept[-1].end(), conf, why
 
 
+# Labels that name the field exactly: whatever capitalised word fills it is the name, even an everyday word
+# ("Last name: Hertz", "First name: Rose").
+_NAME_FIELD_RE = re.compile(r"(?:patient'?s?\s+|pt\.?\s+)?(?:last|first|given|family|middle|full|sur)\s*name", re.I)
+
+
+def _field_word(toks: list[re.Match]) -> Optional[tuple[int, int, float, str]]:
+    words = [m for m in toks if m.group(0)[:1].isupper() and m.group(0).replace("-", "").replace("'", "").isalpha()]
+    if not words or words[0] is not toks[0] or any(word_info(m.group(0)).stop for m in words):
+        return None
+    return words[0].start(), words[-1].end(), 0.6, "capitalised word in a name field"
+
+
 def _p_name(label, lt, text, pos, sep, weak, context) -> Optional[Hit]:
     toks = _name_tokens(text, pos)
     got = _name_from_tokens(toks, permissive=sep)
+    if not got and sep and not label.staff and _NAME_FIELD_RE.fullmatch(lt.strip(" :*")):
+        got = _field_word(toks)
     if not got:
         return None
     s, e, conf, why = got
@@ -261,11 +275,15 @@ def _p_age(label, lt, text, pos, sep, weak, context) -> Optional[Hit]:
 
 def _p_phone(label, lt, text, pos, sep, weak, context) -> Optional[Hit]:
     view = numeric_view(text)
-    for rx, conf in ((PHONE_RE, 0.95), (PHONE7_RE, 0.85)):
+    for rx, conf in ((PHONE_RE, 0.95), (PHONE7_RE, 0.85), (_LABELLED_PHONE_RE, 0.8)):
         m = rx.search(view, pos)
-        if m and not view[pos:m.start()].strip(" :#-=.,"):
+        if m and not view[pos:m.start()].strip(" :#-=.,") and 7 <= sum(c.isdigit() for c in m.group(0)) <= 15:
             return Hit(label.category, conf, f"label '{lt}' + phone number", m.start(), m.end(), 2)
     return None
+
+
+# After a phone label any run of 7-15 digits in groups is the number ("555 6767", "0803 555 6767").
+_LABELLED_PHONE_RE = re.compile(r"(?<![\w])\+?\(?\d[\d\s\-().]{5,22}\d(?![\w])")
 
 
 def _p_email(label, lt, text, pos, sep, weak, context) -> Optional[Hit]:
@@ -342,7 +360,7 @@ def label_hits(text: str, context: Optional[str]) -> tuple[list[Hit], Optional[D
             skips.append((vpos, nxt.start() if nxt else len(text)))
             pos = m.end()
             continue
-        if vpos >= len(text.rstrip()):
+        if vpos >= len(text.rstrip(" \t*")):  # "Last name *": a required field's star is not its value
             # A short label at the end of a sentence ("… seen by MD") is not a form field waiting for a value.
             if sep or not text[:m.start()].strip() or not _WEAK_LABELS.match(m.group(0).strip()):
                 dangling = Dangling(label, m.group(0))

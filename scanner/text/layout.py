@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 from .. import geometry
 from ..findings import Box
 from .hits import Hit
+from .labels import label_hits
 
 if TYPE_CHECKING:
     from .ocr.base import TextLine
@@ -191,6 +192,20 @@ def find_tables(lines: Sequence["TextLine"]) -> list[Table]:
     return tables
 
 
+def is_field_label(text: str) -> bool:
+    """A form's field label ("Postal code", "Mobile number *", "City:"): under a label on the same column it is
+    the next field of a form, not a value of a table column."""
+    t = (text or "").strip().rstrip("*: \t")
+    if not t or len(t) > MAX_HEADER_LEN:
+        return False
+    _, dangling, starts, _ = label_hits(t, None)
+    return dangling is not None and starts or t.lower() in _FORM_FIELDS
+
+
+_FORM_FIELDS = frozenset({"city", "town", "village", "district", "state", "province", "county", "country",
+                          "region", "postcode", "street", "first name", "given name", "family name", "middle name"})
+
+
 def _cell_value(text: str, category: str) -> Optional[tuple[int, int]]:
     """The span of a cell's value, or None when the cell cannot be a value of its column (empty, a placeholder
     dash, a header-like word, no digit where the column is numeric)."""
@@ -198,7 +213,7 @@ def _cell_value(text: str, category: str) -> Optional[tuple[int, int]]:
     s = len(t) - len(t.lstrip())
     e = len(t.rstrip())
     v = t[s:e]
-    if len(v.strip("-–—.…*_ ")) < 1 or header_category(v) or _PLACEHOLDER_RE.match(v):
+    if len(v.strip("-–—.…*_ ")) < 1 or header_category(v) or _PLACEHOLDER_RE.match(v) or is_field_label(v):
         return None
     if category in ("mrn", "identifier") and (len(v.split()) > 2 or sum(c.isalnum() for c in v) < 3):
         return None  # "1 of 1 page" under a Lab Number column is the table's pager

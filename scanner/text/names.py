@@ -96,12 +96,35 @@ _SENTENCE_START_RE = re.compile(r"^\s*(?P<name>[A-Z][a-z'’\-]+)\s+(?=[a-z])")
 _DICOM_PN_RE = re.compile(r"(?<![\w^])[A-Za-z][A-Za-z'’\-]+\^[A-Za-z'’\-]{2,}(?:\^[A-Za-z'’.\-]*){0,3}(?![\w^])")
 
 
+# A newborn before it is named: "Baby of Oni", "Baby Boy Garcia", "B/O Amina" (the mother's name identifies).
+_NEWBORN_RE = re.compile(r"(?<![\w/])(?:baby|infant|b/o)\s+(?:(?:of|boy|girl)\s+)?(?P<name>[A-Z][A-Za-z'’\-]+)",
+                         re.I)
+# Synthetic FHIR patients (Synthea, the usual demo data of FHIR apps) carry digits: "Ron353 Dicki44".
+_SYNTHEA_RE = re.compile(r"(?<![\w])[A-Z][a-z'’\-]+\d{2,3}(?:\s+[A-Z][a-z'’\-]+\d{0,3}){0,2}\s+[A-Z][a-z'’\-]+\d{2,3}"
+                         r"(?![\w])")
+
+
+def shaped_name_hits(text: str) -> list[Hit]:
+    """Names recognisable by their shape whatever the words: DICOM PN, a newborn's 'Baby of X', Synthea's."""
+    hits = [Hit("name", 0.85, "DICOM person name (family^given)", m.start(), m.end(), 2)
+            for m in _DICOM_PN_RE.finditer(text)]
+    for m in _SYNTHEA_RE.finditer(text):
+        words = [re.sub(r"\d+$", "", w) for w in m.group(0).split()]
+        infos = [word_info(w) for w in words]
+        if not any(i.stop or (i.common and not (i.first or i.surname)) for i in infos):
+            hits.append(Hit("name", 0.8, "generated patient name (letters + digits)", m.start(), m.end(), 2))
+    for m in _NEWBORN_RE.finditer(text):
+        info = word_info(m.group("name"))
+        if m.group("name")[:1].isupper() and not info.stop and (not info.common or info.first or info.surname):
+            hits.append(Hit("name", 0.8, "newborn named after a parent", m.start(), m.end(), 2))
+    return hits
+
+
 def name_hits(text: str, context: Optional[str]) -> list[Hit]:
     """Names without a label: LAST, FIRST · First Last · F. Last · Last, F · a lone surname on a screen row."""
-    pn = [Hit("name", 0.85, "DICOM person name (family^given)", m.start(), m.end(), 2)
-          for m in _DICOM_PN_RE.finditer(text)]
-    if pn:
-        return pn
+    shaped = shaped_name_hits(text)
+    if shaped:
+        return shaped
     if context == "screen":
         m = _BANNER_RE.match(text)
         if m and not any(word_info(w).stop or w.lower() in _SEX_WORDS for w in m.group("name").split()):

@@ -212,6 +212,10 @@ def read_id(text: str, pos: int) -> Optional[tuple[int, int, str, str]]:
 # ============================================================================================ free shape rules
 
 
+UUID_RE = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9A-Za-z])", re.I)
+UUID_REASON = "record UUID"
+
+
 def shape_hits(text: str, view: str, context: Optional[str]) -> list[Hit]:
     """Identifiers recognisable by their shape alone."""
     hits: list[Hit] = []
@@ -288,6 +292,10 @@ def shape_hits(text: str, view: str, context: Optional[str]) -> list[Hit]:
         for m in _ZIP_RE.finditer(view):
             if not _inside(m, hits):
                 add("zip", 0.8, "ZIP in an address line", m.start(), m.end())
+    if context in SCREEN_CONTEXTS and "-" in text:
+        for m in UUID_RE.finditer(text):  # FHIR / EHR record ids in a detail view or an address bar
+            if not _inside(m, hits):
+                add("identifier", 0.6, UUID_REASON, m.start(), m.end())
     for m in _BARE_ID_RE.finditer(view):
         if _inside(m, hits):
             continue

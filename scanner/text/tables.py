@@ -20,6 +20,13 @@ if TYPE_CHECKING:  # only for type hints: classifying text must not load the OCR
 # ------------------------------------------------------------------------------------ label/value geometry
 RIGHT_MAX_GAP = 12.0  # text heights: EHR value columns sit far right of their labels
 BELOW_MAX_GAP = 1.6  # text heights: a value printed under its label
+FAR_RIGHT_GAP = 24.0  # text heights: a wide form's value column, when nothing else lies between on the row
+
+
+def _between_on_row(a: Box, b: Box, lines: Sequence["TextLine"]) -> bool:
+    """Some line lies on a's row between the end of a and the start of b."""
+    return any(same_row(a, ln.box) and a[2] <= ln.box[0] and ln.box[2] <= b[0] for ln in lines
+               if tuple(ln.box) not in (tuple(a), tuple(b)))
 
 
 def value_lines_for(i: int, lines: Sequence["TextLine"], analyses: Sequence[Analysis]) -> list[int]:
@@ -41,6 +48,9 @@ def value_lines_for(i: int, lines: Sequence["TextLine"], analyses: Sequence[Anal
         dx = vb[0] - lb[2]
         if v_overlap >= 0.5 * min(h, vh) and -0.3 * h <= dx <= RIGHT_MAX_GAP * h:
             score = max(dx, 0) / (4 * h)
+        elif (v_overlap >= 0.5 * min(h, vh) and RIGHT_MAX_GAP * h < dx <= FAR_RIGHT_GAP * h
+              and not _between_on_row(lb, vb, lines)):
+            score = 1.0 + dx / (4 * h)  # after a value just below, which a far one is less likely than
         else:
             dy = vb[1] - lb[3]
             h_overlap = min(lb[2], vb[2]) - max(lb[0], vb[0])
