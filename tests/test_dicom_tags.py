@@ -91,3 +91,11 @@ def test_a_form_label_column_is_not_a_table_column():
     got = classify_lines(lines, context="screen")
     assert not any(m.text in ("Postal code", "City") for m in got)
     assert ("address", "Ngele road 1") in {(m.category, m.text) for m in got}
+
+
+def test_a_kept_attribute_line_does_not_make_the_line_below_it_identifying():
+    """Overlay lines continue an identifying line below it; a kept attribute ('Modality : DX') is not one."""
+    lines = corner(["Modality : DX", "Chest PA"])
+    assert classify_lines(lines, context="imaging") == []
+    lines = corner(["InstitutionName : Regional Medical", "Center"])
+    assert {m.text for m in classify_lines(lines, context="imaging")} == {"Regional Medical", "Center"}

@@ -131,7 +131,7 @@ def classify_lines(lines: Sequence["TextLine"], context: Optional[str] = None) -
             per_line[j] = hits
             decided.add(j)
     if ctx == "imaging":  # an overlay: every line identifies unless it is acquisition parameters
-        for j, hit in overlay_hits(lines, [bool(h) or j in decided for j, h in enumerate(per_line)]).items():
+        for j, hit in overlay_hits(lines, [bool(h) for h in per_line], decided).items():
             per_line[j].append(hit)
     out: list[PhiMatch] = []
     name_boxes: list[Box] = []

@@ -13,7 +13,7 @@ Pure: `TextLine`-like objects in, `Hit`s out; the classifier gives specific cate
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Collection, Optional, Sequence
 
 from .. import geometry
 from .hits import Hit
@@ -67,21 +67,22 @@ def _continues(below: "TextLine", above: "TextLine") -> bool:
             and (abs(b[0] - a[0]) <= ha or abs(b[2] - a[2]) <= ha))  # left- or right-aligned corner text
 
 
-def overlay_hits(lines: Sequence["TextLine"], found: Sequence[bool]) -> dict[int, Hit]:
+def overlay_hits(lines: Sequence["TextLine"], found: Sequence[bool], decided: Collection[int] = ()) -> dict[int, Hit]:
     """Line index -> a hit for every overlay line the other rules left alone that is not a parameter line, and
-    for lines continuing an identifying line. `found[i]`: whether line i already has a hit."""
+    for lines continuing an identifying line. `found[i]`: whether line i already has a hit; `decided`: lines
+    another rule has settled either way (a DICOM attribute's line), neither judged here nor continued."""
     out: dict[int, Hit] = {}
     for i, line in enumerate(lines):
         text = line.text or ""
-        if found[i] or sum(c.isalnum() for c in text) < 2 or is_parameter_line(text):
+        if found[i] or i in decided or sum(c.isalnum() for c in text) < 2 or is_parameter_line(text):
             continue
         out[i] = Hit("identifier", OVERLAY_CONF, "overlay text on a medical image", 0, len(text), 1)
     order = sorted(range(len(lines)), key=lambda i: lines[i].box[1])
     for k, i in enumerate(order):
-        if not (found[i] or i in out):
+        if not (found[i] or i in out) or (i in decided and not found[i]):
             continue
         for j in order[k + 1:k + 4]:
-            if found[j] or j in out or not any(c.isalpha() for c in lines[j].text or ""):
+            if found[j] or j in out or j in decided or not any(c.isalpha() for c in lines[j].text or ""):
                 continue
             if _continues(lines[j], lines[i]) and not _looks_like_parameters(lines[j].text):
                 out[j] = Hit("identifier", OVERLAY_CONF, "continues an identifying overlay line", 0,
