@@ -99,3 +99,15 @@ def test_a_kept_attribute_line_does_not_make_the_line_below_it_identifying():
     assert classify_lines(lines, context="imaging") == []
     lines = corner(["InstitutionName : Regional Medical", "Center"])
     assert {m.text for m in classify_lines(lines, context="imaging")} == {"Regional Medical", "Center"}
+
+
+def test_a_label_with_its_value_right_of_it_is_a_form_row_not_a_table_header():
+    """'Last name * | Anderson' is a form row: the labels and buttons below 'Last name *' are not name cells. A
+    header with a sidebar word left of it ('Reports | Claim Id') still heads its column."""
+    form = [line("Last name *", (55, 507, 150, 535)), line("Anderson", (245, 507, 318, 535)),
+            line("Gender", (55, 556, 130, 583)), line("Save person", (49, 718, 141, 748))]
+    got = {m.text for m in classify_lines(form, context="screen")}
+    assert "Anderson" in got and not got & {"Gender", "Save person"}
+    table = [line("Reports", (17, 354, 79, 376)), line("Patient ID", (760, 354, 850, 382)),
+             line("CH9", (761, 382, 849, 405))]
+    assert "CH9" in {m.text for m in classify_lines(table, context="screen")}

@@ -167,6 +167,8 @@ def find_tables(lines: Sequence["TextLine"]) -> list[Table]:
                     and not t.endswith(":") for t in ((lines[i].text or "").strip() for i in row))
         if not short or not any(c and c not in ("room", "date") for c in cats) or sum(bool(c) for c in cats) < 1:
             continue
+        if len(row) == 2 and cats[0] and not cats[1]:
+            continue  # a label and the value right of it ("Last name * | Anderson"): a form's row, not a header
         cols = _columns(row, lines)
         h = median(geometry.height(lines[i].box) for i in row)
         cells: list[tuple[int, Column]] = []
