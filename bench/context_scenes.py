@@ -558,6 +558,7 @@ def score_scene(scene: Scene, findings, sc: Score) -> None:
 
 
 def run(n: int, seed: int, use_ocr: bool, save: Optional[Path], verbose: bool = False) -> Score:
+    from scanner.confirm import confirm_regions
     from scanner.detectors.base import Frame
     from scanner.detectors.plates import PlateDetector
     from scanner.detectors.screens import ScreenDetector
@@ -586,8 +587,6 @@ def run(n: int, seed: int, use_ocr: bool, save: Optional[Path], verbose: bool = 
             found.extend(det.detect(Frame(scene.rgb), found))
             times[det.name] = times.get(det.name, 0.0) + time.perf_counter() - t
         if text is not None:  # the scanner's own step: regions with no text the OCR detector saw go
-            from scanner.confirm import confirm_regions
-
             found = confirm_regions(found, text.last_boxes)
         found = [f for f in found if f.detector != "text" or f.kind == "plate"]  # region finders (and plates), scored
         score_scene(scene, found, sc)

@@ -10,7 +10,7 @@ Pure: `TextLine`-like objects in; per line index, the hits that replace whatever
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 from .hits import Hit
 from .layout import same_row
@@ -119,7 +119,7 @@ def _value_hits(category: str, start: int, text: str, existing: Sequence[Hit], w
     return [Hit(category, ATTRIBUTE_CONF, why, start, len(text.rstrip()), 3)] if category else []
 
 
-def _in_tag_table(k: int, names: Sequence[int], lines: Sequence["TextLine"]) -> bool:
+def _in_tag_table(k: int, names: Iterable[int], lines: Sequence["TextLine"]) -> bool:
     """Line k is one of several attribute names stacked in a column (left-aligned): a tag table's name column.
     A lone "Modality" or "Study Date" is more likely a column header, whose values lie below it."""
     a = lines[k].box
@@ -132,7 +132,7 @@ def attribute_hits(lines: Sequence["TextLine"], existing: Sequence[Sequence[Hit]
     attributes, nothing for the others and for attribute names alone. Lines not about attributes are absent.
     `existing[i]`: what the other rules found in line i (kept for ages)."""
     out: dict[int, list[Hit]] = {}
-    names: list[int] = []
+    names: dict[int, str] = {}  # line index of an attribute name alone -> the category of its value
     for k, line in enumerate(lines):
         text = line.text or ""
         got = split_attribute(text)
@@ -143,11 +143,10 @@ def attribute_hits(lines: Sequence["TextLine"], existing: Sequence[Sequence[Hit]
             out[k] = _value_hits(category, start, text, existing[k], ATTRIBUTE_REASON)
         else:
             out[k] = []  # the attribute's name alone: a label
-            names.append(k)
-    for k in names:
+            names[k] = category
+    for k, category in names.items():
         j = _value_right_of(k, lines)
         if j is None or j in out or not _in_tag_table(k, names, lines):
             continue
-        category = split_attribute(lines[k].text or "")[0]
         out[j] = _value_hits(category, 0, lines[j].text or "", existing[j], ATTRIBUTE_REASON + " (its cell)")
     return out

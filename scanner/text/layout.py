@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from statistics import median
 from typing import TYPE_CHECKING, Optional, Sequence
 
@@ -194,6 +195,7 @@ def find_tables(lines: Sequence["TextLine"]) -> list[Table]:
     return tables
 
 
+@lru_cache(maxsize=4096)  # asked of every cell of every table, frame after frame in a video
 def is_field_label(text: str) -> bool:
     """A form's field label ("Postal code", "Mobile number *", "City:"): under a label on the same column it is
     the next field of a form, not a value of a table column."""
@@ -201,7 +203,7 @@ def is_field_label(text: str) -> bool:
     if not t or len(t) > MAX_HEADER_LEN:
         return False
     _, dangling, starts, _ = label_hits(t, None)
-    return dangling is not None and starts or t.lower() in _FORM_FIELDS
+    return (dangling is not None and starts) or t.lower() in _FORM_FIELDS
 
 
 _FORM_FIELDS = frozenset({"city", "town", "village", "district", "state", "province", "county", "country",

@@ -23,10 +23,11 @@ BELOW_MAX_GAP = 1.6  # text heights: a value printed under its label
 FAR_RIGHT_GAP = 24.0  # text heights: a wide form's value column, when nothing else lies between on the row
 
 
-def _between_on_row(a: Box, b: Box, lines: Sequence["TextLine"]) -> bool:
-    """Some line lies on a's row between the end of a and the start of b."""
-    return any(same_row(a, ln.box) and a[2] <= ln.box[0] and ln.box[2] <= b[0] for ln in lines
-               if tuple(ln.box) not in (tuple(a), tuple(b)))
+def _between_on_row(i: int, j: int, lines: Sequence["TextLine"]) -> bool:
+    """Some other line lies on line i's row between the end of line i and the start of line j."""
+    a, b = lines[i].box, lines[j].box
+    return any(k not in (i, j) and same_row(a, ln.box) and a[2] <= ln.box[0] and ln.box[2] <= b[0]
+               for k, ln in enumerate(lines))
 
 
 def value_lines_for(i: int, lines: Sequence["TextLine"], analyses: Sequence[Analysis]) -> list[int]:
@@ -49,7 +50,7 @@ def value_lines_for(i: int, lines: Sequence["TextLine"], analyses: Sequence[Anal
         if v_overlap >= 0.5 * min(h, vh) and -0.3 * h <= dx <= RIGHT_MAX_GAP * h:
             score = max(dx, 0) / (4 * h)
         elif (v_overlap >= 0.5 * min(h, vh) and RIGHT_MAX_GAP * h < dx <= FAR_RIGHT_GAP * h
-              and not _between_on_row(lb, vb, lines)):
+              and not _between_on_row(i, j, lines)):
             score = 1.0 + dx / (4 * h)  # after a value just below, which a far one is less likely than
         else:
             dy = vb[1] - lb[3]
