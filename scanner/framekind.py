@@ -10,6 +10,12 @@ Measured on the 63 real screenshots of ../shared/real/ehr_dev and bench/real_dat
 blends colours) and 24 synthetic bench photos (JPEG, noise, perspective): the eight commonest exact colours cover
 0.84-0.99 of a lossless screenshot and at most 0.76 of a synthetic photo (0.1-0.3 of a real one). A screenshot saved as JPEG, or one that holds a large photo, has many
 colours and is taken for a photo: the tool then works as before, which is the safe side.
+
+Real screenshots that were rescaled (blended edges), dark viewers with a medical image in them, and 256-colour
+renders cover less (0.59-0.81 over 19 of the 117 dev screenshots of ehr_dev and oss_dev 1-3) but still have
+few colours; so does no real photo measured (154 dev photos of people, streets, animals, cars and tattoos: at most
+0.55 for the 8 commonest, a studio shot whose one white backdrop is 0.48 of it). Two more ways to be a screenshot:
+several flat colours besides the commonest one (a photo has at most one backdrop), or a palette's few colours.
 """
 from __future__ import annotations
 
@@ -25,29 +31,41 @@ MIN_SIDE = 64  # a thumbnail-sized picture says too little to be sure
 # (a studio photo, a test card) has one.
 SCREENSHOT_MIN_FLAT_COLOURS = 3
 FLAT_COLOUR_SHARE = 0.003
+# A screenshot that covers less: rescaled, or dark with an image in it. Its 8 commonest colours still cover this
+# much, at most LOOSE_MAX_COLOURS colours in all, and the 2nd-8th commonest at least LOOSE_MIN_REST (UI panels
+# and text, not one backdrop).
+LOOSE_TOP_SHARE = 0.58
+LOOSE_MAX_COLOURS = 40_000
+LOOSE_MIN_REST = 0.10
+# A palette render (a 256-colour GIF frame, a grey viewer export): few colours, most of it flat.
+PALETTE_MAX_COLOURS = 2048
 
 
-def colour_stats(rgb: np.ndarray) -> tuple[int, float, int]:
-    """(distinct colours, share of the TOP_COLOURS commonest, colours covering FLAT_COLOUR_SHARE each) on a strided
-    sample of an H x W x 3 uint8 image."""
+def colour_stats(rgb: np.ndarray) -> tuple[int, float, int, float]:
+    """(distinct colours, share of the TOP_COLOURS commonest, colours covering FLAT_COLOUR_SHARE each, share of the
+    commonest alone) on a strided sample of an H x W x 3 uint8 image."""
     h, w = rgb.shape[:2]
     step = max(1, int((h * w / SAMPLE_PIXELS) ** 0.5))
     a = np.ascontiguousarray(rgb[::step, ::step, :3]).reshape(-1, 3).astype(np.uint32)
     if a.size == 0:
-        return 0, 0.0, 0
+        return 0, 0.0, 0, 0.0
     keys = (a[:, 0] << 16) | (a[:, 1] << 8) | a[:, 2]
     _, counts = np.unique(keys, return_counts=True)
     ranked = np.sort(counts)[::-1]
     top = ranked[:TOP_COLOURS].sum()
     flat = int((ranked >= FLAT_COLOUR_SHARE * len(keys)).sum())
-    return int(len(counts)), float(top) / len(keys), flat
+    return int(len(counts)), float(top) / len(keys), flat, float(ranked[0]) / len(keys)
 
 
 def is_screenshot(rgb: np.ndarray) -> bool:
     if rgb.ndim != 3 or min(rgb.shape[:2]) < MIN_SIDE:
         return False
-    distinct, top_share, flat = colour_stats(rgb)
-    return (top_share >= SCREENSHOT_TOP_SHARE and distinct <= SCREENSHOT_MAX_COLOURS
+    distinct, top_share, flat, first = colour_stats(rgb)
+    if top_share >= SCREENSHOT_TOP_SHARE and distinct <= SCREENSHOT_MAX_COLOURS and flat >= SCREENSHOT_MIN_FLAT_COLOURS:
+        return True
+    if top_share >= LOOSE_TOP_SHARE and distinct <= PALETTE_MAX_COLOURS:
+        return True
+    return (top_share >= LOOSE_TOP_SHARE and distinct <= LOOSE_MAX_COLOURS and top_share - first >= LOOSE_MIN_REST
             and flat >= SCREENSHOT_MIN_FLAT_COLOURS)
 
 

@@ -30,6 +30,7 @@ MODELS = [
      "face-recognition-models"),
     ("census first and last names (US Census 1990)", "names",
      ["dist.all.last", "dist.female.first", "dist.male.first"], "names"),
+    ("first and last names of many countries (from Faker, MIT)", "scanner", ["data/world_names.txt"], "scanner"),
 ]
 
 

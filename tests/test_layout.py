@@ -109,3 +109,60 @@ def test_second_header_row_starts_a_new_table():
     got = found(lines)
     assert ("Alag Slag", "name") in got
     assert not any(t in ("Hemoglobin", "Platelets") for t, _ in got)
+
+
+# ------------------------------------------------------------------- headers and cells as real tables draw them
+def test_plural_and_registry_id_headers():
+    assert layout.header_category("Given Name(s)") == "name"
+    assert layout.header_category("Phone numbers") == "phone"
+    assert layout.header_category("CRUID") == "mrn"
+    assert layout.header_category("Record ID") == "mrn"
+    assert layout.header_category("Internal ID") == "mrn"
+    assert layout.header_category("Fluid") is None
+
+
+def test_cells_left_of_a_shifted_header_belong_to_it():
+    """KHEOPS study list: values start ~35 px left of their headers (sort icons, padding)."""
+    lines = [cell("< >", 229, 420, w=20), cell("Patient Name", 253, 420), cell("Patient ID", 523, 420),
+             cell("Study Date", 1222, 420)]
+    lines += [cell("CARDIX", 216, 486), cell("222111", 487, 486), cell("Jul 29th 2008", 1185, 486),
+              cell("COLONIX", 218, 535), cell("123123", 488, 535), cell("Jul 1st 2008", 1182, 535)]
+    got = found(lines)
+    assert {("CARDIX", "name"), ("COLONIX", "name"), ("222111", "mrn"), ("123123", "mrn")} <= got
+
+
+def test_a_header_shares_its_row_with_a_form_beside_it():
+    """A form panel left ("Phone: | 712 300 5555"), a table right: the table's header is the run of header cells."""
+    lines = [cell("Phone:", 60, 100), cell("712 300 5555", 410, 100), cell("Surname", 900, 100),
+             cell("Given Name", 1100, 100), cell("Gender", 1300, 100)]
+    lines += [cell("Internal ID:", 60, 150), cell("chanel", 900, 150), cell("coco", 1100, 150),
+              cell("female", 1300, 150)]
+    got = found(lines)
+    assert ("chanel", "name") in got and ("coco", "name") in got
+    assert not any(t == "female" for t, _ in got)
+
+
+def test_cells_wrapped_over_lines_are_one_value():
+    """OpenCR's matched-records table: narrow columns wrap "Rec-Jk1-Org" over three lines and the birth date over
+    two; the one-line cells of the row sit centred on the stacks. Two-line headers ("Record" / "ID") too."""
+    lines = [cell("Record", 1037, 182, w=69, h=28), cell("ID", 1035, 205, w=33, h=29),
+             cell("Surname", 1134, 195, w=81, h=27), cell("Birth", 1495, 172, w=49, h=26),
+             cell("Date", 1492, 193, w=51, h=30),
+             cell("Rec-", 1036, 245, w=55, h=30), cell("Jk1-", 1036, 272, w=52, h=30), cell("Org", 1036, 299, w=49, h=35),
+             cell("Chanel", 1132, 270, w=75, h=34), cell("1970-", 1493, 258, w=61, h=29),
+             cell("12-07", 1494, 287, w=61, h=29)]
+    joined = {l.text: l.box for l in layout.join_wrapped_cells(lines)}
+    assert "Rec-Jk1-Org" in joined and "1970-12-07" in joined and "Record ID" in joined
+    assert joined["Rec-Jk1-Org"] == (1036, 245, 1091, 334)
+    got = found(lines)
+    assert {("Rec-Jk1-Org", "mrn"), ("1970-12-07", "dob"), ("Chanel", "name")} <= got
+
+
+def test_tight_one_line_rows_and_stacked_facts_are_not_joined():
+    """Rows of a compact list sit level with their neighbours (no centred witness); a stacked patient cell holds
+    whole facts (digits, commas) line by line."""
+    rows = [cell("Smith", 100, 100 + 22 * k, w=55) for k in range(4)] + \
+           [cell("ward", 300, 100 + 22 * k, w=45) for k in range(4)]
+    assert len(layout.join_wrapped_cells(rows)) == len(rows)
+    info = [cell("24-TST-000-006-1", 200, 592), cell("Tester, Test", 200, 613), cell("16/06/2025", 430, 602)]
+    assert len(layout.join_wrapped_cells(info)) == len(info)

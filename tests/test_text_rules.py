@@ -731,3 +731,38 @@ def test_not_plain_wording(text):
     """Strict: any census name strength (Call, light, Rose, Hope, Young), a longer or mixed number, a line without a
     word. (Bed 12 is plain wording; the classifier's room rule is what catches it.)"""
     assert not phi.is_plain_wording(text)
+
+
+# ------------------------------------------------------------------------------------------ world names
+@pytest.mark.parametrize("text", ["Kowalczyk, Agnieszka", "Wanjiru Kamau", "Chukwuemeka Okonkwo",
+                                  "Nowakowska, Małgorzata", "Guðrún Sigurðsson", "Nguyễn Thị Hoa"])
+def test_names_from_outside_the_us_census_are_names(text):
+    hit = found(text, "name", "screen")
+    assert hit is not None and hit[0] >= 0.5, f"{text!r}: {spans(text, 'screen')}"
+
+
+def test_accents_are_folded_before_the_name_lists_are_asked():
+    from scanner.text.lexicon import fold_accents, word_info
+
+    assert fold_accents("José Ødegård Łukasz") == "Jose Odegard Lukasz"
+    assert word_info("José").norm == "JOSE" and word_info("José").first
+
+
+def test_world_names_never_enter_the_one_letter_off_index():
+    from scanner.text.lexicon import lexicon
+
+    lex = lexicon()
+    assert "WANJIRU" in lex.world and lex.surnames["WANJIRU"] > 15000
+    assert not any(entry[0] in lex.world for entry in _fuzzy_index().values())
+
+
+@pytest.mark.parametrize("text", ["Settings", "Patient List", "Save changes", "Heparin 5000 units", "Dashboard", "Paramètres"])
+def test_world_names_do_not_turn_interface_words_into_names(text):
+    assert "name" not in cats(text, "screen")
+
+
+def test_a_date_in_an_identifier_field_is_a_date_and_a_weekday_is_a_whole_word():
+    assert spans("Encounter 2023-07-14 09:12", "screen") == [("date", 0.7, "date", "2023-07-14 09:12")]
+    assert found("Tue 2023-07-14", "date", "screen")[1] == "Tue 2023-07-14"
+    assert found("Order # 2024-01-05-0003", "identifier", "screen")[1] == "2024-01-05-0003"  # an id holding a date
+    assert found("Encounter # 20230714", "account", "screen") is not None

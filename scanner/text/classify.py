@@ -32,9 +32,10 @@ from ..findings import Box
 from .hits import Analysis, CONTEXTS, Hit, PhiMatch, SCREEN_CONTEXTS, clamp, dedupe, severity
 from .dicom_tags import ATTRIBUTE_REASON, attribute_hits
 from .labels import label_hits, parse_value
-from .layout import column_hits, same_row, span_box
+from .layout import column_hits, join_wrapped_cells, same_row, span_box
 from .overlay import overlay_hits
 from .names import name_hits
+from .lexicon import ACCENT_FOLD
 from .patterns import SEP_RE, find_dates, numeric_view, shape_hits
 from .tables import (left_of_on_row, merge_table_hits, next_right_on_row, room_only, row_word_as_name, table_hits,
                      value_lines_for)
@@ -57,7 +58,9 @@ ATTRIBUTE_CONTEXTS = frozenset({"screen", "imaging", "monitor", "whiteboard", "r
 def _analyse(text: str, context: Optional[str]) -> Analysis:
     if not text or not text.strip():
         return Analysis((), None, False)
-    text = text[:2000].translate(_FULLWIDTH)  # a line is short; a pathological string must not cost seconds
+    # A line is short; a pathological string must not cost seconds. Accents folded one for one: the rules are
+    # written for ASCII letters ("Guðrún Jónsdóttir" must read as a name, not as "Gu", "r", "n").
+    text = text[:2000].translate(_FULLWIDTH).translate(ACCENT_FOLD)
     view = numeric_view(text)
     labelled, dangling, starts, skips = label_hits(text, context)
     shapes = shape_hits(text, view, context)
@@ -102,6 +105,8 @@ def table_matches(lines: Sequence["TextLine"]) -> list[PhiMatch]:
 def classify_lines(lines: Sequence["TextLine"], context: Optional[str] = None) -> list[PhiMatch]:
     """Every identifier in a set of OCR lines from one region (labels linked to values in separate boxes)."""
     ctx = _norm_context(context)
+    if ctx == "screen":  # a table cell wrapped over lines is one value ("1970-" / "12-07")
+        lines = join_wrapped_cells(lines)
     analyses = [_analyse(l.text or "", ctx) for l in lines]
     per_line: list[list[Hit]] = [list(a.hits) for a in analyses]
     for i, a in enumerate(analyses):

@@ -215,6 +215,8 @@ def _p_id(label, lt, text, pos, sep, weak, context) -> Optional[Hit]:
     if not got:
         return None
     s, e, raw, fixed = got
+    if not fixed.isdigit() and any(d.start <= s and e <= d.end for d in find_dates(text)):
+        return None  # "Encounter 2023-07-14 09:12": the field holds a date, which the date shapes take
     alnum = [c for c in fixed if c.isalnum()]
     digits = sum(c.isdigit() for c in alnum)
     noisy = fixed != raw
@@ -224,6 +226,8 @@ def _p_id(label, lt, text, pos, sep, weak, context) -> Optional[Hit]:
     else:
         ok = digits >= 3 and len(alnum) >= 4 and (digits * 3 >= len(alnum) or len(alnum) >= 6)
         conf = 0.9
+    if not ok and sep and digits and len(alnum) >= 4 and " " not in raw.strip() and not word_info(raw).common:
+        ok, conf = True, conf - 0.1  # "Internal ID: rec-jk1-dup1": a code after an explicit ID field label
     if not ok:
         return None
     if word_info(raw).common and digits < 3:

@@ -11,7 +11,7 @@ Pure geometry on `TextLine`-like objects (`.text`, `.box`); no models, no I/O.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from statistics import median
 from typing import TYPE_CHECKING, Optional, Sequence
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 # a labelled value (the label rules read it).
 HEADERS: tuple[tuple[str, str], ...] = (
     ("dob", r"(?:patient\s+)?(?:dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birth\s*day|born)"),
-    ("mrn", r"(?:patient\s*)?(?:id|i\.d\.|mrn|identifier|id\s*(?:no\.?|number|#)|record\s*(?:#|no\.?|number)"
+    ("mrn", r"(?:patient\s*)?(?:id|i\.d\.|mrn|identifier|id\s*(?:no\.?|number|#)|record\s*(?:#|no\.?|number|id)"
+            r"|(?:internal|client|person|source|local|unique|system|registry|cr|master)\s*u?id|cruid|euid|upid"
             r"|medical\s+record(?:\s+(?:#|no\.?|number))?|chart\s*(?:#|no\.?|number)|registration\s*(?:#|no\.?|number)"
             r"|reg\.?\s*(?:#|no\.?)|nhs\s*(?:no\.?|number)|national\s+id|hospital\s*(?:#|no\.?|number)|pid)"),
     ("identifier", r"(?:lab|accession|sample|specimen|order|request|case|visit|encounter)\s*(?:id|#|no\.?|number)"
@@ -46,7 +47,9 @@ HEADERS: tuple[tuple[str, str], ...] = (
              r"|appointment|encounter|order|request|last\s+visit(?:ed)?|service|report|sample|test|result)?\s*date(?:\s*/\s*time)?"
              r"|last\s+visit(?:ed)?|registered|date\s+created|created\s+on|collected|received"),
 )
-_HEADER_RES = [(cat, re.compile(rf"^\s*(?:{pat})\s*[:#*]?\s*[▲▼↑↓⇅]?\s*$", re.I)) for cat, pat in HEADERS]
+# "Given Name(s)", "Phone numbers": a plural names the same column.
+_HEADER_RES = [(cat, re.compile(rf"^\s*(?:{pat})(?:\(s\)|s)?\s*[:#*]?\s*[▲▼↑↓⇅]?\s*$", re.I))
+               for cat, pat in HEADERS]
 MAX_HEADER_LEN = 30
 ROW_GAP_MAX = 4.0  # text heights between consecutive rows of one table
 PITCH_BREAK = 1.8  # once the rows' pitch is known, a gap this many times the usual one ends the table
@@ -152,21 +155,54 @@ def _columns(header: Sequence[int], lines: Sequence["TextLine"]) -> list[Column]
     return cols
 
 
+def _header_like(text: str) -> bool:
+    """Short words: no digits, no comma ("KOWALSKI, DOROTHY" is a value), no closing colon ("Patient:" is a form
+    label, its value beside it)."""
+    t = (text or "").strip()
+    return len(t) <= MAX_HEADER_LEN and sum(c.isdigit() for c in t) <= 1 and "," not in t and not t.endswith(":")
+
+
+def _header_run(row: Sequence[int], lines: Sequence["TextLine"]) -> list[int]:
+    """The cells of a row that may be a table's header: the longest run of header-like cells that names a column.
+    A screen shows panels side by side, so a table's header shares its row with a form's "Phone: 712 …"."""
+    best: list[int] = []
+    run: list[int] = []
+    for i in list(row) + [-1]:
+        if i >= 0 and _header_like(lines[i].text):
+            run.append(i)
+            continue
+        if len(run) > len(best) and any(header_category(lines[k].text) for k in run):
+            best = run
+        run = []
+    return best
+
+
+def _column_of(box: Box, cols: Sequence[Column], header_boxes: Sequence[Box]) -> Optional[Column]:
+    """The column a cell belongs to: the header it overlaps most horizontally (values often start left of a
+    header shifted by a sort icon or padding: "CARDIX" under "Patient Name"), else the column whose span holds
+    the cell's left edge."""
+    best, best_overlap = None, 0.0
+    for col, hb in zip(cols, header_boxes):
+        overlap = min(box[2], hb[2]) - max(box[0], hb[0])
+        if overlap > best_overlap:
+            best, best_overlap = col, overlap
+    if best is not None and best_overlap >= 0.3 * max(1, min(box[2] - box[0], 3 * geometry.height(box))):
+        return best
+    return next((c for c in cols if c.left <= box[0] < c.right), None)
+
+
 def find_tables(lines: Sequence["TextLine"]) -> list[Table]:
     """Tables with a header row: a row of >= 2 short cells, at least one naming an identifier column, and the
     rows below it at a table's pitch."""
     rows = rows_of(lines)
     tables: list[Table] = []
     used: set[int] = set()
-    for r, row in enumerate(rows):
+    for r, full_row in enumerate(rows):
+        row = _header_run(full_row, lines)
         if len(row) < 2 or any(i in used for i in row):
             continue
         cats = [header_category(lines[i].text) for i in row]
-        # Header cells are short words: no digits, no comma ("KOWALSKI, DOROTHY" is a value), no closing colon
-        # ("Patient:" is a form label, its value beside it).
-        short = all(len(t) <= MAX_HEADER_LEN and sum(c.isdigit() for c in t) <= 1 and "," not in t
-                    and not t.endswith(":") for t in ((lines[i].text or "").strip() for i in row))
-        if not short or not any(c and c not in ("room", "date") for c in cats) or sum(bool(c) for c in cats) < 1:
+        if not any(c and c not in ("room", "date") for c in cats):
             continue
         if len(row) == 2 and cats[0] and not cats[1]:
             continue  # a label and the value right of it ("Last name * | Anderson"): a form's row, not a header
@@ -184,8 +220,7 @@ def find_tables(lines: Sequence["TextLine"]) -> list[Table]:
             if len(below) >= 2 and sum(bool(header_category(lines[i].text)) for i in below) >= 2:
                 break  # the next table's header
             for i in below:
-                x0 = lines[i].box[0]
-                col = next((c for c in cols if c.left <= x0 < c.right), None)
+                col = _column_of(lines[i].box, cols, [lines[j].box for j in row])
                 if col is not None and col.category:
                     cells.append((i, col))
             bottom = max(lines[i].box[3] for i in below)
@@ -242,3 +277,101 @@ def column_hits(lines: Sequence["TextLine"]) -> dict[int, list[Hit]]:
             out.setdefault(i, []).append(Hit(cat, COLUMN_CONF, f"cell under a '{col.header[:20]}' column header",
                                              span[0], span[1], 2))
     return out
+
+
+# ----------------------------------------------------------------------------------------- wrapped cells
+WRAP_MAX_CHARS = 24  # a wrapped cell's fragments are short; paragraph lines are not cells
+WRAP_MAX_PARTS = 4
+WRAP_MAX_GAP = 0.3  # text heights between the fragments of one cell (rows of a table sit further apart)
+_CONTINUES = ("-", "/", "_", ".")  # a fragment ending so breaks inside one value
+# Otherwise only words wrap into one value ("Given" / "Name(s)", "Mary Ann" / "Smith"); a line with digits or a
+# comma is a whole fact of a stacked cell.
+_WORDS_ONLY = re.compile(r"^\s*[A-Za-z\u00C0-\u024F'’()\- ]+\s*$")
+
+
+def _stacked(upper: Box, lower: Box) -> bool:
+    """`lower` continues `upper` in the same narrow cell: left-aligned or centred on it, of a like height, right
+    under it."""
+    hu, hl = geometry.height(upper), geometry.height(lower)
+    h = max(1, min(hu, hl))
+    if max(hu, hl) > 1.5 * h:
+        return False
+    gap = lower[1] - upper[3]
+    if not -0.6 * h <= gap <= WRAP_MAX_GAP * h:
+        return False
+    aligned = abs(upper[0] - lower[0]) <= 0.6 * h
+    wu, wl = max(1, upper[2] - upper[0]), max(1, lower[2] - lower[0])
+    # Centred lines of like widths ("Birth" / "Date"); a badge or an icon over a label is no wrapped cell.
+    centred = abs((upper[0] + upper[2]) - (lower[0] + lower[2])) <= 1.2 * h and max(wu, wl) <= 2.5 * min(wu, wl)
+    return aligned or centred
+
+
+def join_wrapped_cells(lines: Sequence["TextLine"]) -> list["TextLine"]:
+    """Lines with each table cell that wraps over 2-4 lines joined into one ("Rec-" / "Jk1-" / "Org" ->
+    "Rec-Jk1-Org", "1970-" / "12-07", "Given" / "Name(s)" as a header). A stack is a wrapped cell only when a
+    one-line cell beside it sits centred on it: the row is taller than one line. A list of one-line rows, however
+    tight, has its neighbours level with each fragment, not between them."""
+    n = len(lines)
+    if n < 3:
+        return list(lines)
+    short = [len((l.text or "").strip()) <= WRAP_MAX_CHARS for l in lines]
+    order = sorted(range(n), key=lambda i: lines[i].box[1])
+    below: dict[int, int] = {}
+    above: set[int] = set()
+    for a, i in enumerate(order):
+        if not short[i]:
+            continue
+        for j in order[a + 1:]:
+            if lines[j].box[1] > lines[i].box[3] + lines[i].box[3] - lines[i].box[1]:
+                break
+            if j in above or not short[j] or not _stacked(lines[i].box, lines[j].box):
+                continue
+            if not (lines[i].text or "").strip().endswith(_CONTINUES) and not (
+                    _WORDS_ONLY.match(lines[i].text or "") and _WORDS_ONLY.match(lines[j].text or "")):
+                continue  # "ID-123" over "Tester, Test": a cell stacking facts, each whole on its line
+            below[i] = j
+            above.add(j)
+            break
+    out: list = []
+    taken: set[int] = set()
+    for i in order:  # top to bottom: a chain starts at its first fragment (or where the chain above it ended)
+        if i in taken or i not in below:
+            continue
+        chain = [i]
+        # Past two fragments a cell goes on only where its text breaks mid-value ("Rec-" / "Jk1-" / "Org"): a
+        # third plain line is the next row's.
+        while chain[-1] in below and len(chain) < WRAP_MAX_PARTS and (
+                len(chain) == 1 or (lines[chain[-1]].text or "").strip().endswith(_CONTINUES)):
+            chain.append(below[chain[-1]])
+        box = geometry.union([lines[k].box for k in chain])
+        if not _centred_neighbour(box, chain, lines):
+            continue
+        text = ""
+        for k in chain:
+            part = (lines[k].text or "").strip()
+            text = text + part if not text or text.endswith(_CONTINUES) else f"{text} {part}"
+        out.append(replace(lines[chain[0]], text=text, box=box,
+                           confidence=min(lines[k].confidence for k in chain)))
+        taken.update(chain)
+    if not taken:
+        return list(lines)
+    return [l for k, l in enumerate(lines) if k not in taken] + out
+
+
+def _centred_neighbour(box: Box, chain: Sequence[int], lines: Sequence["TextLine"]) -> bool:
+    """Whether a one-line cell left or right of the stack sits centred on it (the witness of a tall row)."""
+    span = geometry.height(box)
+    mid = (box[1] + box[3]) / 2
+    for k, l in enumerate(lines):
+        if k in chain:
+            continue
+        b = l.box
+        if b[2] > box[0] and b[0] < box[2]:
+            continue  # above or below the stack, not beside it
+        if max(b[0] - box[2], box[0] - b[2]) > 40 * max(1, geometry.height(b)):
+            continue  # too far to be a cell of the same row
+        if geometry.height(b) > 0.7 * span:
+            continue
+        if abs((b[1] + b[3]) / 2 - mid) <= 0.25 * span:
+            return True
+    return False

@@ -1,5 +1,6 @@
-"""The word lists behind the name rules: US census surnames and first names (the `names` package), the system
-English word list (Debian `wamerican`) and the shipped signage / clinical / drug stop words (data/phi_stopwords.txt).
+"""The word lists behind the name rules: US census surnames and first names (the `names` package), names of many
+other countries (data/world_names.txt, from Faker's locale lists), the system English word list (Debian
+`wamerican`) and the shipped signage / clinical / drug stop words (data/phi_stopwords.txt).
 
 OCR noise: name tokens are looked up with 0->O, 1->I, 5->S … corrected and, failing an exact hit, one substituted
 letter against the commoner census names (the fuzzy index) or a common multi-letter confusion (rn<->m …).
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +21,11 @@ log = logging.getLogger(__name__)
 
 DICTIONARY_PATHS = (Path("/usr/share/dict/words"), Path("/usr/share/dict/american-english"))
 STOPWORDS_PATH = Path(__file__).parent.parent / "data" / "phi_stopwords.txt"
+WORLD_NAMES_PATH = Path(__file__).parent.parent / "data" / "world_names.txt"
+# Ranks given to names only the world list knows: as strong as a mid-list census name when the word is no English
+# word, nothing when it is one; above FUZZY_SURNAME_TOP so a one-letter-off misreading never becomes one of them.
+WORLD_SURNAME_RANK = 18000
+WORLD_FIRST_RANK = 5000
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,7 @@ class Lexicon:
     common: frozenset[str]  # lowercase everyday English words
     stop: frozenset[str]  # lowercase signage / clinical / drug words: never a name on their own
     dictionary: Optional[str]  # the system word list used, None when absent
+    world: frozenset[str] = frozenset()  # names known only from the world list (kept out of the fuzzy index)
 
 
 def _read_census(path: Path) -> dict[str, int]:
@@ -40,20 +48,68 @@ def _read_census(path: Path) -> dict[str, int]:
     return out
 
 
-@lru_cache(maxsize=1)
-def lexicon() -> Lexicon:
-    """Load the census name lists, the word list and the stop words once per process."""
+def _accent_table() -> dict[int, str]:
+    """Each accented Latin letter -> its bare letter, one character for one ('É' -> 'E', 'ø' -> 'o', 'ß' -> 's'),
+    so that spans found in folded text index the text as read."""
+    special = {"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ß": "s", "æ": "a", "Æ": "A", "œ": "o", "Œ": "O",
+               "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "t", "Þ": "T", "ı": "i", "ħ": "h", "Ħ": "H"}
+    table = {}
+    for code in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00)):
+        c = chr(code)
+        base = special.get(c) or unicodedata.normalize("NFKD", c)[:1]
+        if base.isascii() and base.isalpha():
+            table[code] = base
+    return table
+
+
+ACCENT_FOLD = _accent_table()
+
+
+def fold_accents(text: str) -> str:
+    """'José Ødegård' -> 'Jose Odegard', one character for one: OCR and the census spell names without accents."""
+    return text.translate(ACCENT_FOLD)
+
+
+def census_names() -> tuple[dict[str, int], dict[str, int]]:
+    """(first names, surnames) of the US census lists: UPPER -> rank (1 = commonest)."""
     try:
         import names  # the PyPI package `names`: US census 1990 name frequency lists
     except ImportError:
         raise RuntimeError("scanner.text: the 'names' package (census name lists) is not installed: "
                            "pip install -r requirements.txt") from None
     folder = Path(names.__file__).parent
-    surnames = _read_census(folder / "dist.all.last")
     firsts: dict[str, int] = {}
     for f in ("dist.female.first", "dist.male.first"):
         for n, r in _read_census(folder / f).items():
             firsts[n] = min(r, firsts.get(n, r))
+    return firsts, _read_census(folder / "dist.all.last")
+
+
+def _read_world_names(path: Path) -> tuple[set[str], set[str]]:
+    """(first names, surnames) of data/world_names.txt, accents folded; empty when the file is absent."""
+    firsts: set[str] = set()
+    lasts: set[str] = set()
+    if not path.is_file():
+        log.warning("scanner.text: %s is missing: only US census names are known", path)
+        return firsts, lasts
+    for line in path.read_text(encoding="utf-8").splitlines():
+        kind, _, name = line.partition(" ")
+        name = re.sub(r"[^A-Z\-]", "", fold_accents(name))
+        if len(name) >= 2 and kind in ("F", "L"):
+            (firsts if kind == "F" else lasts).add(name)
+    return firsts, lasts
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """Load the census and world name lists, the word list and the stop words once per process."""
+    firsts, surnames = census_names()
+    world_firsts, world_lasts = _read_world_names(WORLD_NAMES_PATH)
+    world = (world_firsts - set(firsts)) | (world_lasts - set(surnames))
+    for n in world_firsts:
+        firsts.setdefault(n, WORLD_FIRST_RANK)
+    for n in world_lasts:
+        surnames.setdefault(n, WORLD_SURNAME_RANK)
     common: set[str] = set()
     used = None
     for p in DICTIONARY_PATHS:
@@ -72,7 +128,7 @@ def lexicon() -> Lexicon:
         stop.update(w.lower() for w in line.split())
     # Short function words are words whatever the census says (the list has surnames like "AN" and "DO").
     common.update(stop)
-    return Lexicon(surnames, firsts, frozenset(common), frozenset(stop), used)
+    return Lexicon(surnames, firsts, frozenset(common), frozenset(stop), used, frozenset(world))
 
 
 FUZZY_MIN_LEN = 5  # one substituted letter in a shorter word turns too many words into names
@@ -87,7 +143,7 @@ def _fuzzy_index() -> dict[str, tuple[str, int, int]]:
     ranked = sorted(
         ((min(r for r in (lex.surnames.get(n, 0), lex.firsts.get(n, 0)) if r), n)
          for n in {n for n, r in lex.surnames.items() if r <= FUZZY_SURNAME_TOP} | set(lex.firsts)
-         if len(n) >= FUZZY_MIN_LEN and n.lower() not in lex.common))
+         if len(n) >= FUZZY_MIN_LEN and n.lower() not in lex.common and n not in lex.world))
     setdefault = index.setdefault
     for _, n in ranked:  # commonest first: setdefault keeps the commonest name for each key
         entry = (n, lex.surnames.get(n, 0), lex.firsts.get(n, 0))
@@ -153,7 +209,7 @@ class WordInfo:
 def word_info(word: str) -> WordInfo:
     """Census / dictionary facts about one word as read (case-insensitive, OCR digit confusions corrected)."""
     lex = lexicon()
-    raw = word.strip(".,;:'’\"-")
+    raw = fold_accents(word.strip(".,;:'’\"-"))
     letters = sum(c.isalpha() for c in raw)
     if letters >= 2 and letters > sum(c.isdigit() for c in raw):
         raw = raw.translate(_NAME_DIGIT_FIX)
@@ -252,5 +308,6 @@ def warm() -> None:
 def lexicon_status() -> dict[str, object]:
     """What the classifier loaded (for reports and `scanner.models --check`-style diagnostics)."""
     lex = lexicon()
-    return {"surnames": len(lex.surnames), "first_names": len(lex.firsts), "common_words": len(lex.common),
+    return {"surnames": len(lex.surnames), "first_names": len(lex.firsts), "world_names": len(lex.world),
+            "common_words": len(lex.common),
             "stop_words": len(lex.stop), "dictionary": lex.dictionary}

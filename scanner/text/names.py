@@ -131,7 +131,9 @@ def name_hits(text: str, context: Optional[str]) -> list[Hit]:
             return [Hit("name", 0.8, "name in a patient banner (age, sex)", m.start("name"), m.end("name"), 2)]
         hit = screen_name_line(text)
         if hit:
-            return [hit]
+            # A name no list knows still is one here; one the census knows keeps the census's higher confidence.
+            surer = [h for h in name_hits(text, None) if h.confidence > hit.confidence]
+            return surer or [hit]
         m = _SENTENCE_START_RE.match(text)
         if m:
             info = word_info(m.group("name"))

@@ -79,7 +79,7 @@ def find_dates(text: str, with_bare_md: bool = False) -> list[_Date]:
 # 12:00 AM", "01-Dec-2022, 08:08 PM" — left readable, they narrow the date down as much as the date itself.
 _TIME_AFTER_RE = re.compile(r",?\s*(?:[-–—]\s*)?(?:at\s+)?\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?"
                             r"(?!\d)")
-_WEEKDAY_BEFORE_RE = re.compile(r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun"
+_WEEKDAY_BEFORE_RE = re.compile(r"(?<![A-Za-z])(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun"
                                 r"|lun|mar|mi[ée]|jue|vie|s[áa]b|dom|seg|ter|qua|qui|sex)[a-zé]*\.?,?\s*$", re.I)
 # A day named relative to today with its time: "Today, 12:02 PM", "Yesterday at 9:08"
 _RELATIVE_DAY_RE = re.compile(r"(?<![A-Za-z])(?:today|yesterday|tomorrow),?\s*(?:at\s+)?\d{1,2}:\d{2}"
