@@ -166,3 +166,30 @@ def test_tight_one_line_rows_and_stacked_facts_are_not_joined():
     assert len(layout.join_wrapped_cells(rows)) == len(rows)
     info = [cell("24-TST-000-006-1", 200, 592), cell("Tester, Test", 200, 613), cell("16/06/2025", 430, 602)]
     assert len(layout.join_wrapped_cells(info)) == len(info)
+
+
+def test_codes_in_a_headerless_column_of_identifiers_are_identifiers():
+    """KHEOPS study list scrolled under its toolbar: no header, IDs in one left-aligned column; some are ID-shaped
+    alone ("TEST2351267", "F063TE"), the rest are codes like them ("Vafm7b0J", "FrxHK8")."""
+    ids = ["Vafm7b0J", "TEST2351267", "F063TE", "FrxHK8", "BrzEdv0"]
+    lines = [cell(v, 432, 75 + 52 * k, h=27) for k, v in enumerate(ids)]
+    lines += [cell(w, 121, 75 + 52 * k, h=27) for k, w in enumerate(["PELVIX", "Test^Fluro", "MAGIX", "MECANIX",
+                                                                    "MACOESSIX"])]
+    got = found(lines)
+    assert all((v, "identifier") in got for v in ids)
+    assert not any(t in ("PELVIX", "MAGIX") and c == "identifier" for t, c in got)
+
+
+def test_a_column_of_words_or_of_few_codes_spreads_nothing():
+    lines = [cell(v, 100, 100 + 40 * k) for k, v in enumerate(["Settings", "v2", "Profile", "Logout", "Help"])]
+    lines += [cell(v, 400, 100 + 40 * k) for k, v in enumerate(["ABC12345", "a1b2", "x9y8", "Z7Z7", "Q1Q1"])]
+    got = found(lines)
+    assert not any(t in ("a1b2", "x9y8", "Z7Z7", "Q1Q1") for t, _ in got)  # one found identifier vouches for none
+
+
+def test_a_name_over_its_task_is_two_facts():
+    """CHT task list: "Beatrice Bass" over "ANC Visit", the due day "Today" centred beside them."""
+    lines = [cell("Beatrice Bass", 430, 139, w=123, h=25), cell("ANC Visit", 430, 163, w=82, h=27),
+             cell("Today", 652, 141, w=53, h=25)]
+    assert len(layout.join_wrapped_cells(lines)) == 3
+    assert ("Beatrice Bass", "name") in found(lines)

@@ -100,3 +100,26 @@ def test_a_date_wrapped_over_two_lines_is_redacted_on_both():
     got = {m.text for m in classify_lines(lines, "screen") if m.category == "date"}
     assert "14" in got and any("Nov" in t and "2022" in t for t in got)
     assert not any("Record" in t for t in got)
+
+
+@pytest.mark.parametrize("text", ["2.25.969524913222516732", "1.2.840.113619.2.55.3.604688119.969.1268071029.320",
+                                  ".25.60597953737232723034429690498044408810"])
+def test_dicom_uids_on_a_screen_are_identifiers(text):
+    assert classify_spans(text, "screen") == [("identifier", 0.6, "DICOM UID", text)]
+
+
+@pytest.mark.parametrize("text", ["Version 1.2.3", "1.2.3.4.5", "3.14159265358979", "v2.10.3.4567"])
+def test_version_numbers_and_decimals_are_no_uid(text):
+    assert classify_spans(text, "screen") == []
+
+
+def test_a_uid_alone_on_a_screenshot_identifies_no_one():
+    """Like a record UUID: a viewer's UID list with no patient on the page is no one's (verdict clear)."""
+    from scanner.detectors.text import without_unattached
+    from scanner.findings import Finding
+
+    uid = Finding(kind="text", category="identifier", box=(0, 0, 10, 10), confidence=0.6, severity="medium",
+                  note="DICOM UID")
+    assert without_unattached([uid]) == []
+    name = Finding(kind="text", category="name", box=(0, 20, 10, 30), confidence=0.9, severity="high")
+    assert len(without_unattached([uid, name])) == 2

@@ -7,7 +7,7 @@ from .. import geometry
 from ..findings import Finding
 from ..text.ocr import OcrEngine, TextLine, get_engine
 from ..text import PhiMatch, classify_lines, table_matches, warm
-from ..text.patterns import UUID_REASON
+from ..text.patterns import ATTACHED_REASONS
 from .base import Frame
 
 
@@ -26,8 +26,8 @@ ATTACHED_CATEGORIES = frozenset({"ip", "url"})
 
 
 def _attached_only(f: Finding) -> bool:
-    """An IP, a URL or a record UUID: a patient's only through the person the screen shows."""
-    return f.category in ATTACHED_CATEGORIES or (f.note or "").startswith(UUID_REASON)
+    """An IP, a URL, a record UUID or a DICOM UID: a patient's only through the person the screen shows."""
+    return f.category in ATTACHED_CATEGORIES or (f.note or "").startswith(ATTACHED_REASONS)
 
 
 def without_unattached(findings: list[Finding]) -> list[Finding]:

@@ -32,6 +32,7 @@ from ..findings import Box
 from .hits import Analysis, CONTEXTS, Hit, PhiMatch, SCREEN_CONTEXTS, clamp, dedupe, severity
 from .dicom_tags import ATTRIBUTE_REASON, attribute_hits
 from .labels import label_hits, parse_value
+from .columns import id_column_hits
 from .layout import column_hits, join_wrapped_cells, same_row, span_box
 from .overlay import overlay_hits
 from .names import name_hits
@@ -130,6 +131,8 @@ def classify_lines(lines: Sequence["TextLine"], context: Optional[str] = None) -
                     per_line[j] = [hit]
     merge_table_hits(per_line, table_hits(lines, analyses))
     merge_table_hits(per_line, column_hits(lines))  # a cell under a "Name" / "ID" / "DOB" header is one
+    if ctx == "screen":  # a list whose header is gone: codes in a column of identifiers are identifiers
+        merge_table_hits(per_line, id_column_hits(lines, per_line))
     decided: set[int] = set()
     if ctx in ATTRIBUTE_CONTEXTS:  # a viewer's DICOM attributes: the attribute says what its value is
         for j, hits in attribute_hits(lines, per_line).items():

@@ -47,8 +47,8 @@ HEADERS: tuple[tuple[str, str], ...] = (
              r"|appointment|encounter|order|request|last\s+visit(?:ed)?|service|report|sample|test|result)?\s*date(?:\s*/\s*time)?"
              r"|last\s+visit(?:ed)?|registered|date\s+created|created\s+on|collected|received"),
 )
-# "Given Name(s)", "Phone numbers": a plural names the same column.
-_HEADER_RES = [(cat, re.compile(rf"^\s*(?:{pat})(?:\(s\)|s)?\s*[:#*]?\s*[▲▼↑↓⇅]?\s*$", re.I))
+# "Given Name(s)", "Phone numbers": a plural names the same column. A sort arrow may follow (RapidOCR reads ↑ as 个).
+_HEADER_RES = [(cat, re.compile(rf"^\s*(?:{pat})(?:\(s\)|s)?\s*[:#*]?\s*[▲▼↑↓⇅个]?\s*$", re.I))
                for cat, pat in HEADERS]
 MAX_HEADER_LEN = 30
 ROW_GAP_MAX = 4.0  # text heights between consecutive rows of one table
@@ -283,10 +283,9 @@ def column_hits(lines: Sequence["TextLine"]) -> dict[int, list[Hit]]:
 WRAP_MAX_CHARS = 24  # a wrapped cell's fragments are short; paragraph lines are not cells
 WRAP_MAX_PARTS = 4
 WRAP_MAX_GAP = 0.3  # text heights between the fragments of one cell (rows of a table sit further apart)
-_CONTINUES = ("-", "/", "_", ".")  # a fragment ending so breaks inside one value
-# Otherwise only words wrap into one value ("Given" / "Name(s)", "Mary Ann" / "Smith"); a line with digits or a
-# comma is a whole fact of a stacked cell.
-_WORDS_ONLY = re.compile(r"^\s*[A-Za-z\u00C0-\u024F'’()\- ]+\s*$")
+# A fragment ending so breaks inside one value ("Rec-" / "Jk1-" / "Org"). Otherwise only a header wraps into one
+# ("Birth" / "Date"): stacked lines of words are as often two facts (a name over its task) as one wrapped name.
+_CONTINUES = ("-", "/", "_", ".")
 
 
 def _stacked(upper: Box, lower: Box) -> bool:
@@ -308,7 +307,7 @@ def _stacked(upper: Box, lower: Box) -> bool:
 
 def join_wrapped_cells(lines: Sequence["TextLine"]) -> list["TextLine"]:
     """Lines with each table cell that wraps over 2-4 lines joined into one ("Rec-" / "Jk1-" / "Org" ->
-    "Rec-Jk1-Org", "1970-" / "12-07", "Given" / "Name(s)" as a header). A stack is a wrapped cell only when a
+    "Rec-Jk1-Org", "1970-" / "12-07", and a header "Given" / "Name(s)"). A stack is a wrapped cell only when a
     one-line cell beside it sits centred on it: the row is taller than one line. A list of one-line rows, however
     tight, has its neighbours level with each fragment, not between them."""
     n = len(lines)
@@ -318,20 +317,21 @@ def join_wrapped_cells(lines: Sequence["TextLine"]) -> list["TextLine"]:
     order = sorted(range(n), key=lambda i: lines[i].box[1])
     below: dict[int, int] = {}
     above: set[int] = set()
+    tight: set[int] = set()  # lines with another line stacked right above or below them
     for a, i in enumerate(order):
-        if not short[i]:
-            continue
         for j in order[a + 1:]:
             if lines[j].box[1] > lines[i].box[3] + lines[i].box[3] - lines[i].box[1]:
                 break
-            if j in above or not short[j] or not _stacked(lines[i].box, lines[j].box):
+            if not _stacked(lines[i].box, lines[j].box):
                 continue
-            if not (lines[i].text or "").strip().endswith(_CONTINUES) and not (
-                    _WORDS_ONLY.match(lines[i].text or "") and _WORDS_ONLY.match(lines[j].text or "")):
-                continue  # "ID-123" over "Tester, Test": a cell stacking facts, each whole on its line
+            tight.update((i, j))
+            if i in below or j in above or not (short[i] and short[j]):
+                continue
+            upper, lower = (lines[i].text or "").strip(), (lines[j].text or "").strip()
+            if not upper.endswith(_CONTINUES) and not header_category(f"{upper} {lower}"):
+                continue  # "Beatrice Bass" over "ANC Visit", "ID-123" over "Tester, Test": facts, each whole
             below[i] = j
             above.add(j)
-            break
     out: list = []
     taken: set[int] = set()
     for i in order:  # top to bottom: a chain starts at its first fragment (or where the chain above it ended)
@@ -344,7 +344,7 @@ def join_wrapped_cells(lines: Sequence["TextLine"]) -> list["TextLine"]:
                 len(chain) == 1 or (lines[chain[-1]].text or "").strip().endswith(_CONTINUES)):
             chain.append(below[chain[-1]])
         box = geometry.union([lines[k].box for k in chain])
-        if not _centred_neighbour(box, chain, lines):
+        if not _centred_neighbour(box, chain, lines, tight):
             continue
         text = ""
         for k in chain:
@@ -358,8 +358,9 @@ def join_wrapped_cells(lines: Sequence["TextLine"]) -> list["TextLine"]:
     return [l for k, l in enumerate(lines) if k not in taken] + out
 
 
-def _centred_neighbour(box: Box, chain: Sequence[int], lines: Sequence["TextLine"]) -> bool:
-    """Whether a one-line cell left or right of the stack sits centred on it (the witness of a tall row)."""
+def _centred_neighbour(box: Box, chain: Sequence[int], lines: Sequence["TextLine"], tight: set[int]) -> bool:
+    """Whether a one-line cell left or right of the stack sits centred on it, alone in its column there (the
+    witness of a tall row)."""
     span = geometry.height(box)
     mid = (box[1] + box[3]) / 2
     for k, l in enumerate(lines):
@@ -372,6 +373,9 @@ def _centred_neighbour(box: Box, chain: Sequence[int], lines: Sequence["TextLine
             continue  # too far to be a cell of the same row
         if geometry.height(b) > 0.7 * span:
             continue
-        if abs((b[1] + b[3]) / 2 - mid) <= 0.25 * span:
-            return True
+        if abs((b[1] + b[3]) / 2 - mid) > 0.25 * span:
+            continue
+        if k in tight:
+            continue  # itself one of a tight column's rows: the list is tight, no row is tall
+        return True
     return False

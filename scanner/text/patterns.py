@@ -214,6 +214,14 @@ def read_id(text: str, pos: int) -> Optional[tuple[int, int, str, str]]:
 
 UUID_RE = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9A-Za-z])", re.I)
 UUID_REASON = "record UUID"
+# A DICOM UID (study, series, SOP instance): an ISO OID of digits and dots, "1.2.840.113619.2.55…" or
+# "2.25.<a 128-bit decimal>", whole or cut where a narrow cell wraps it (".25.605979…"). Version numbers ("1.2.3")
+# and IPs ("10.0.0.1") are too short or open with a two-digit arc.
+DICOM_UID_RE = re.compile(r"(?<![\w.])(?:[012](?:\.\d{1,40}){3,}|(?:2)?\.25\.\d{10,})(?![\w])")
+DICOM_UID_MIN_LEN = 12
+UID_REASON = "DICOM UID"
+# Reasons of identifiers that are a patient's only through the person the screen shows (scanner.detectors.text)
+ATTACHED_REASONS = (UUID_REASON, UID_REASON)
 
 
 def shape_hits(text: str, view: str, context: Optional[str]) -> list[Hit]:
@@ -292,6 +300,11 @@ def shape_hits(text: str, view: str, context: Optional[str]) -> list[Hit]:
         for m in _ZIP_RE.finditer(view):
             if not _inside(m, hits):
                 add("zip", 0.8, "ZIP in an address line", m.start(), m.end())
+    if context in SCREEN_CONTEXTS and "." in text:
+        for m in DICOM_UID_RE.finditer(text):
+            if len(m.group(0)) >= DICOM_UID_MIN_LEN:
+                hits[:] = [h for h in hits if not (m.start() <= h.start and h.end <= m.end())]  # not a date inside
+                add("identifier", 0.6, UID_REASON, m.start(), m.end())
     if context in SCREEN_CONTEXTS and "-" in text:
         for m in UUID_RE.finditer(text):  # FHIR / EHR record ids in a detail view or an address bar
             if not _inside(m, hits):
