@@ -123,10 +123,10 @@ def test_plural_and_registry_id_headers():
 
 def test_cells_left_of_a_shifted_header_belong_to_it():
     """KHEOPS study list: values start ~35 px left of their headers (sort icons, padding)."""
-    lines = [cell("< >", 229, 420, w=20), cell("Patient Name", 253, 420), cell("Patient ID", 523, 420),
-             cell("Study Date", 1222, 420)]
-    lines += [cell("CARDIX", 216, 486), cell("222111", 487, 486), cell("Jul 29th 2008", 1185, 486),
-              cell("COLONIX", 218, 535), cell("123123", 488, 535), cell("Jul 1st 2008", 1182, 535)]
+    lines = [cell("< >", 229, 420, w=20), cell("Patient Name", 253, 420, w=133), cell("Patient ID", 523, 420, w=102),
+             cell("Study Date", 1222, 420, w=112)]  # boxes as RapidOCR read them on kheops__inbox.png
+    lines += [cell("CARDIX", 216, 486, w=85), cell("222111", 487, 486, w=79), cell("Jul 29th 2008", 1185, 486, w=131),
+              cell("COLONIX", 218, 535, w=98), cell("123123", 488, 535, w=78), cell("Jul 1st 2008", 1182, 535, w=118)]
     got = found(lines)
     assert {("CARDIX", "name"), ("COLONIX", "name"), ("222111", "mrn"), ("123123", "mrn")} <= got
 

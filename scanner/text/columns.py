@@ -56,10 +56,16 @@ def id_column_hits(lines: Sequence["TextLine"], per_line: Sequence[Sequence[Hit]
             continue
         cats = [h.category for j in found for h in per_line[j] if h.category in ID_CATEGORIES]
         cat = max(ID_CATEGORIES, key=cats.count)
+        lengths = sorted(len((lines[j].text or "").strip()) for j in found)
+        if lengths[-1] > 2 * lengths[0]:
+            continue  # "53820", "CH9", a UUID: a form's value column, not a list of one kind of record number
+        typical = lengths[(len(lengths) - 1) // 2]
         for j in col:
             text = lines[j].text or ""
             if per_line[j] or not _CODE_RE.match(text):
                 continue
+            if not 0.5 * typical <= len(text.strip()) <= 2 * typical:
+                continue  # "2082" in a column of 11-character record numbers: an amount or a year
             s = len(text) - len(text.lstrip())
             out[j] = [Hit(cat, COLUMN_ID_CONF, f"code in a column of {len(found)} identifiers", s,
                           len(text.rstrip()), 1)]

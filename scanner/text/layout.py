@@ -20,6 +20,7 @@ from .. import geometry
 from ..findings import Box
 from .hits import Hit
 from .labels import label_hits
+from .lexicon import word_info
 
 if TYPE_CHECKING:
     from .ocr.base import TextLine
@@ -47,8 +48,9 @@ HEADERS: tuple[tuple[str, str], ...] = (
              r"|appointment|encounter|order|request|last\s+visit(?:ed)?|service|report|sample|test|result)?\s*date(?:\s*/\s*time)?"
              r"|last\s+visit(?:ed)?|registered|date\s+created|created\s+on|collected|received"),
 )
-# "Given Name(s)", "Phone numbers": a plural names the same column. A sort arrow may follow (RapidOCR reads ↑ as 个).
-_HEADER_RES = [(cat, re.compile(rf"^\s*(?:{pat})(?:\(s\)|s)?\s*[:#*]?\s*[▲▼↑↓⇅个]?\s*$", re.I))
+# "Given Name(s)", "Given Names", "Phone numbers" name the same column ("Clients", "Patients" are menus). A sort
+# arrow may follow (RapidOCR reads ↑ as 个).
+_HEADER_RES = [(cat, re.compile(rf"^\s*(?:{pat})(?:\(s\)|(?<=name)s|(?<=number)s)?\s*[:#*]?\s*[▲▼↑↓⇅个]?\s*$", re.I))
                for cat, pat in HEADERS]
 MAX_HEADER_LEN = 30
 ROW_GAP_MAX = 4.0  # text heights between consecutive rows of one table
@@ -171,14 +173,17 @@ def _header_run(row: Sequence[int], lines: Sequence["TextLine"]) -> list[int]:
         if i >= 0 and _header_like(lines[i].text):
             run.append(i)
             continue
-        if len(run) > len(best) and any(header_category(lines[k].text) for k in run):
+        named = sum(bool(header_category(lines[k].text)) for k in run)
+        # Beside other text a run must look like a header row of its own: a form's "Given | Family Name" labels
+        # over their input boxes are no table.
+        if len(run) > len(best) and named and (len(run) == len(row) or (len(run) >= 3 and named >= 2)):
             best = run
         run = []
     return best
 
 
 def _column_of(box: Box, cols: Sequence[Column], header_boxes: Sequence[Box]) -> Optional[Column]:
-    """The column a cell belongs to: the header it overlaps most horizontally (values often start left of a
+    """The column a cell belongs to: the header that half of it or more lies under (values often start left of a
     header shifted by a sort icon or padding: "CARDIX" under "Patient Name"), else the column whose span holds
     the cell's left edge."""
     best, best_overlap = None, 0.0
@@ -186,7 +191,7 @@ def _column_of(box: Box, cols: Sequence[Column], header_boxes: Sequence[Box]) ->
         overlap = min(box[2], hb[2]) - max(box[0], hb[0])
         if overlap > best_overlap:
             best, best_overlap = col, overlap
-    if best is not None and best_overlap >= 0.3 * max(1, min(box[2] - box[0], 3 * geometry.height(box))):
+    if best is not None and best_overlap >= 0.5 * max(1, box[2] - box[0]):
         return best
     return next((c for c in cols if c.left <= box[0] < c.right), None)
 
@@ -262,7 +267,17 @@ def _cell_value(text: str, category: str) -> Optional[tuple[int, int]]:
         return None
     if category in ("name", "address") and (not any(c.isalpha() for c in v) or ":" in v):
         return None  # "Age: 94 y/o" below a name column is another field, read by the label rules
+    if category == "name" and _clinical_wording(v):
+        return None  # "Drug Orders", "Lab Orders": a menu of a clinical section sharing the column
     return s, e
+
+
+def _clinical_wording(text: str) -> bool:
+    """Words ending in a clinical / signage word with no name among them ("Drug Orders", "Lab Orders")."""
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'’\-]*", text)]
+    if not words or not word_info(words[-1]).stop:
+        return False
+    return not any(max(word_info(w).surname_strength, word_info(w).first_strength) >= 0.5 for w in words)
 
 
 def column_hits(lines: Sequence["TextLine"]) -> dict[int, list[Hit]]:
