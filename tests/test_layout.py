@@ -193,3 +193,14 @@ def test_a_name_over_its_task_is_two_facts():
              cell("Today", 652, 141, w=53, h=25)]
     assert len(layout.join_wrapped_cells(lines)) == 3
     assert ("Beatrice Bass", "name") in found(lines)
+
+
+def test_letter_codes_under_an_id_header_are_ids_and_words_are_not():
+    """DICOM sample patient IDs ("SCSARAB") and demo IDs ("XsxuId") have no digit; "None" or "Pending" are words."""
+    lines = [cell("Patient Name", 100, 50), cell("ID", 400, 50), cell("Date of Birth", 600, 50)]
+    for k, (name, pid) in enumerate([("Vix", "SCSARAB"), ("Cardix", "XsxuId"), ("Magix", "Pending"),
+                                     ("Phenix", "None")]):
+        lines += [cell(name, 100, 90 + 40 * k), cell(pid, 400, 90 + 40 * k), cell("01.01.91", 600, 90 + 40 * k)]
+    got = found(lines)
+    assert ("SCSARAB", "mrn") in got and ("XsxuId", "mrn") in got
+    assert not any(t in ("Pending", "None") for t, _ in got)

@@ -123,3 +123,14 @@ def test_a_uid_alone_on_a_screenshot_identifies_no_one():
     assert without_unattached([uid]) == []
     name = Finding(kind="text", category="name", box=(0, 20, 10, 30), confidence=0.9, severity="high")
     assert len(without_unattached([uid, name])) == 2
+
+
+@pytest.mark.parametrize("text,code", [("OpenMRS rec-jk2-dup1", "rec-jk2-dup1"), ("Rec-1120-Org", "Rec-1120-Org"),
+                                       ("Source ID ABC-123-XYZ", "ABC-123-XYZ")])
+def test_dashed_record_codes_on_a_screen(text, code):
+    assert ("identifier", code) in [(c, t) for c, _, _, t in classify_spans(text, "screen")]
+
+
+@pytest.mark.parametrize("text", ["covid-19", "SARS-CoV-2", "x-ray-2", "Follow-up-visit", "e-mail-2x"])
+def test_hyphenated_words_are_no_record_codes(text):
+    assert classify_spans(text, "screen") == []

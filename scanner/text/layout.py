@@ -183,7 +183,7 @@ def _header_run(row: Sequence[int], lines: Sequence["TextLine"]) -> list[int]:
 
 
 def _column_of(box: Box, cols: Sequence[Column], header_boxes: Sequence[Box]) -> Optional[Column]:
-    """The column a cell belongs to: the header that half of it or more lies under (values often start left of a
+    """The column a cell belongs to: the header that 40% of it or more lies under (values often start left of a
     header shifted by a sort icon or padding: "CARDIX" under "Patient Name"), else the column whose span holds
     the cell's left edge."""
     best, best_overlap = None, 0.0
@@ -191,7 +191,7 @@ def _column_of(box: Box, cols: Sequence[Column], header_boxes: Sequence[Box]) ->
         overlap = min(box[2], hb[2]) - max(box[0], hb[0])
         if overlap > best_overlap:
             best, best_overlap = col, overlap
-    if best is not None and best_overlap >= 0.5 * max(1, box[2] - box[0]):
+    if best is not None and best_overlap >= 0.4 * max(1, box[2] - box[0]):
         return best
     return next((c for c in cols if c.left <= box[0] < c.right), None)
 
@@ -261,7 +261,8 @@ def _cell_value(text: str, category: str) -> Optional[tuple[int, int]]:
         return None
     if category in ("mrn", "identifier") and (len(v.split()) > 2 or sum(c.isalnum() for c in v) < 3):
         return None  # "1 of 1 page" under a Lab Number column is the table's pager
-    if category in _NEEDS_DIGIT and not any(c.isdigit() for c in v):
+    if category in _NEEDS_DIGIT and not any(c.isdigit() for c in v) and not (
+            category in ("mrn", "identifier") and _letter_code(v)):
         return None
     if category == "phone" and sum(c.isdigit() for c in v) < 5:
         return None
@@ -270,6 +271,13 @@ def _cell_value(text: str, category: str) -> Optional[tuple[int, int]]:
     if category == "name" and _clinical_wording(v):
         return None  # "Drug Orders", "Lab Orders": a menu of a clinical section sharing the column
     return s, e
+
+
+def _letter_code(text: str) -> bool:
+    """A record code of letters only, as demo data and DICOM samples have ("XsxuId", "SCSARAB"): one token of 5+
+    letters that is no word ("None", "Pending" and "Unknown" are words)."""
+    t = text.strip()
+    return bool(re.fullmatch(r"[A-Za-z]{5,16}", t)) and not word_info(t).common and not word_info(t).known
 
 
 def _clinical_wording(text: str) -> bool:

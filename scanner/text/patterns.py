@@ -138,6 +138,8 @@ _STATE_ZIP_RE = re.compile(rf"(?<![\w])(?P<st>{_STATE})\.?\s+(?P<zip>\d{{5}}(?:-
 _SCREEN_CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{3,24}(?: [A-Z])?")  # "H2O-0003 A": a partition letter
 _ZIP_RE = re.compile(r"(?<![\w\-/.])\d{5}(?:-\d{4})?(?![\w\-/])")
 _BARE_ID_RE = re.compile(r"(?<![\w\-/.])(?P<id>[A-Z]{0,3}\d{6,12}[A-Z]?)(?![\w\-/%])")
+# A record code of three or more dash-joined parts with a digit: "rec-jk2-dup1", "Rec-1120-Org", "PT-00-4411".
+_DASHED_CODE_RE = re.compile(r"(?<![\w\-/.@])(?=[A-Za-z0-9\-]*\d)[A-Za-z0-9]{2,8}(?:-[A-Za-z0-9]{2,8}){2,5}(?![\w\-/.@])")
 _ROOM_TOKEN = r"(?:[A-Za-z]?\d{1,4}(?:\s?[\-/]\s?[A-Za-z0-9]{1,2}|[A-Da-d])?)"
 ROOM_VALUE_RE = re.compile(rf"{_ROOM_TOKEN}(?![\w])")
 YEAR_RE = re.compile(r"(?:19|20)\d\d$")  # "2024" alone is a year, not a room
@@ -309,6 +311,10 @@ def shape_hits(text: str, view: str, context: Optional[str]) -> list[Hit]:
         for m in UUID_RE.finditer(text):  # FHIR / EHR record ids in a detail view or an address bar
             if not _inside(m, hits):
                 add("identifier", 0.6, UUID_REASON, m.start(), m.end())
+    if context in SCREEN_CONTEXTS and "-" in text:
+        for m in _DASHED_CODE_RE.finditer(text):
+            if not any(h.start < m.end() and m.start() < h.end for h in hits) and len(m.group(0)) >= 8:
+                add("identifier", 0.5, "dashed record code on a screen", m.start(), m.end())
     for m in _BARE_ID_RE.finditer(view):
         if _inside(m, hits):
             continue
