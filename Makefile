@@ -42,7 +42,7 @@ test: apt venv
 
 bench: venv
 	$(BIN)/python -m bench.real ../shared/real/ehr_dev bench/real_data/oss_dev bench/real_data/oss_dev2 \
-		bench/real_data/oss_holdout bench/real_data/oss_holdout2
+		bench/real_data/oss_dev3 bench/real_data/oss_holdout bench/real_data/oss_holdout2 bench/real_data/oss_holdout3
 	$(BIN)/python -m bench.real_photos bench/real_data/plates_dev bench/real_data/plates_holdout \
 		bench/real_data/tattoos_dev bench/real_data/tattoos_holdout \
 		bench/real_data/photos_neg_dev bench/real_data/photos_neg_holdout

@@ -268,8 +268,6 @@ def _cell_value(text: str, category: str) -> Optional[tuple[int, int]]:
         return None
     if category in ("name", "address") and (not any(c.isalpha() for c in v) or ":" in v):
         return None  # "Age: 94 y/o" below a name column is another field, read by the label rules
-    if category == "name" and _clinical_wording(v):
-        return None  # "Drug Orders", "Lab Orders": a menu of a clinical section sharing the column
     return s, e
 
 
@@ -278,14 +276,6 @@ def _letter_code(text: str) -> bool:
     letters that is no word ("None", "Pending" and "Unknown" are words)."""
     t = text.strip()
     return bool(re.fullmatch(r"[A-Za-z]{5,16}", t)) and not word_info(t).common and not word_info(t).known
-
-
-def _clinical_wording(text: str) -> bool:
-    """Words ending in a clinical / signage word with no name among them ("Drug Orders", "Lab Orders")."""
-    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'’\-]*", text)]
-    if not words or not word_info(words[-1]).stop:
-        return False
-    return not any(max(word_info(w).surname_strength, word_info(w).first_strength) >= 0.5 for w in words)
 
 
 def column_hits(lines: Sequence["TextLine"]) -> dict[int, list[Hit]]:
