@@ -177,14 +177,16 @@ def test_ctrl_c_stops_workers_cleanly(tmp_path):
         _photo(src / f"p{i:03d}.png", i * 3, gps=i % 2 == 0)
     out = tmp_path / "out"
     script = textwrap.dedent(f"""
-        import multiprocessing, sys, time
+        import multiprocessing, signal, sys, time
+        # As in a terminal: a run started in the background (`make test &`, nohup) inherits SIGINT ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         from scanner.api import ScanOptions
         from scanner.batch import run_batch
         def tick(o, done, total):
             if done == 3:
                 print("PIDS", *[p.pid for p in multiprocessing.active_children()], flush=True)
             if done >= 3:
-                time.sleep(0.1)  # a wide window for the signal: on a busy machine 77 quick files finish first
+                time.sleep(0.05)  # a wide window for the signal: on a busy machine 77 quick files finish first
         r = run_batch([{str(src)!r}], {str(out)!r}, options=ScanOptions(skip={NO_DETECTORS!r}), workers=2,
                       on_result=tick)
         print("DONE", len(r.files), r.interrupted, flush=True)
