@@ -48,6 +48,9 @@ if TYPE_CHECKING:  # only for type hints: classifying text must not load the OCR
 # RapidOCR reads Chinese-trained punctuation: "Room：107B" has a full-width colon. Mapped one character to one, so
 # the spans found in the mapped text index the text as read.
 _FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# ... and accented Latin letters fold to bare ones, one for one too: the rules are written for ASCII letters
+# ("Guðrún Jónsdóttir" must read as a name, not as "Gu", "r", "n"). One table, one pass over each line.
+_LINE_FOLD = _FULLWIDTH | ACCENT_FOLD
 
 
 # Where a viewer's DICOM attributes show up: screens, overlays, and photographed monitors (which the region finder
@@ -59,9 +62,7 @@ ATTRIBUTE_CONTEXTS = frozenset({"screen", "imaging", "monitor", "whiteboard", "r
 def _analyse(text: str, context: Optional[str]) -> Analysis:
     if not text or not text.strip():
         return Analysis((), None, False)
-    # A line is short; a pathological string must not cost seconds. Accents folded one for one: the rules are
-    # written for ASCII letters ("Guðrún Jónsdóttir" must read as a name, not as "Gu", "r", "n").
-    text = text[:2000].translate(_FULLWIDTH).translate(ACCENT_FOLD)
+    text = text[:2000].translate(_LINE_FOLD)  # a line is short; a pathological string must not cost seconds
     view = numeric_view(text)
     labelled, dangling, starts, skips = label_hits(text, context)
     shapes = shape_hits(text, view, context)

@@ -134,6 +134,7 @@ class Column:
     header: str
     left: float  # cells whose left edge lies in [left, right) belong here
     right: float
+    header_box: Box  # the header cell itself: a cell mostly under it belongs here whatever its left edge
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ def _columns(header: Sequence[int], lines: Sequence["TextLine"]) -> list[Column]
         prev_right = lines[header[k - 1]].box[2] if k else -float("inf")
         left = max(prev_right, b[0] - 1.5 * h)
         cat = header_category(lines[i].text) or ""
-        cols.append(Column(cat, lines[i].text.strip(), left, nxt))
+        cols.append(Column(cat, lines[i].text.strip(), left, nxt, tuple(b)))
     return cols
 
 
@@ -182,13 +183,13 @@ def _header_run(row: Sequence[int], lines: Sequence["TextLine"]) -> list[int]:
     return best
 
 
-def _column_of(box: Box, cols: Sequence[Column], header_boxes: Sequence[Box]) -> Optional[Column]:
+def _column_of(box: Box, cols: Sequence[Column]) -> Optional[Column]:
     """The column a cell belongs to: the header that 40% of it or more lies under (values often start left of a
     header shifted by a sort icon or padding: "CARDIX" under "Patient Name"), else the column whose span holds
     the cell's left edge."""
     best, best_overlap = None, 0.0
-    for col, hb in zip(cols, header_boxes):
-        overlap = min(box[2], hb[2]) - max(box[0], hb[0])
+    for col in cols:
+        overlap = min(box[2], col.header_box[2]) - max(box[0], col.header_box[0])
         if overlap > best_overlap:
             best, best_overlap = col, overlap
     if best is not None and best_overlap >= 0.4 * max(1, box[2] - box[0]):
@@ -225,7 +226,7 @@ def find_tables(lines: Sequence["TextLine"]) -> list[Table]:
             if len(below) >= 2 and sum(bool(header_category(lines[i].text)) for i in below) >= 2:
                 break  # the next table's header
             for i in below:
-                col = _column_of(lines[i].box, cols, [lines[j].box for j in row])
+                col = _column_of(lines[i].box, cols)
                 if col is not None and col.category:
                     cells.append((i, col))
             bottom = max(lines[i].box[3] for i in below)
@@ -275,7 +276,10 @@ def _letter_code(text: str) -> bool:
     """A record code of letters only, as demo data and DICOM samples have ("XsxuId", "SCSARAB"): one token of 5+
     letters that is no word ("None", "Pending" and "Unknown" are words)."""
     t = text.strip()
-    return bool(re.fullmatch(r"[A-Za-z]{5,16}", t)) and not word_info(t).common and not word_info(t).known
+    if not re.fullmatch(r"[A-Za-z]{5,16}", t):
+        return False
+    info = word_info(t)
+    return not info.common and not info.known
 
 
 def column_hits(lines: Sequence["TextLine"]) -> dict[int, list[Hit]]:
