@@ -532,9 +532,10 @@ def run(kind: str, n: int, seed: int, save: Optional[Path]) -> dict:
         det = ReflectionDetector()
         scenes = [reflection_scene(i, rng) for i in range(n)] + [busy_screen_scene(rng)]
     else:
+        from scanner.detectors.tattoo_judge import load_judge
         from scanner.detectors.tattoos import TattooDetector
 
-        det = TattooDetector()
+        det = TattooDetector(load_judge())
         scenes = [tattoo_scene(i, rng) for i in range(n)]
     from scanner.detectors.base import Frame
 

@@ -31,6 +31,7 @@ MODELS = [
     ("census first and last names (US Census 1990)", "names",
      ["dist.all.last", "dist.female.first", "dist.male.first"], "names"),
     ("first and last names of many countries (from Faker, MIT)", "scanner", ["data/world_names.txt"], "scanner"),
+    ("tattoo judge (small perceptrons trained by this project)", "scanner", ["data/tattoo_judge.json"], "scanner"),
 ]
 
 

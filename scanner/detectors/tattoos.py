@@ -1,27 +1,29 @@
 """Tattoo detector: dark or coloured ink patterns inside regions of skin.
 
-No tattoo model ships offline, so this is built from what the pixels say (no training data of real tattoos here):
+Rules find and measure candidates; a small learned judge (tattoo_judge.py) decides:
 1. skin: a YCrCb + hue rule, widened by the colour of faces the face detector found (`prior`);
 2. regions: skin closed and hole-filled, so ink (not skin-coloured) becomes part of the limb it sits on;
 3. ink: pixels clearly darker than the skin around them (local level by normalised convolution, so soft shadows and
    shading cancel out) or clearly not skin-coloured, away from the region border and outside faces;
-4. clusters of ink strokes, each judged: vetoes for the hard negatives (not surrounded by skin; round dots = moles
-   and freckles; parallel streaks or sparse strokes = wood grain and hair; soft edges = shadows; long straight edges
-   = frames and furniture; rows of glyphs, or light lettering cut out of a panel = print; one flat convex blob of
-   paint (a disc, a sticker; on a skin-coloured wall also a ring round a disc) = an object; many same-size clusters
-   or a four-sided region = cloth, paper, boards; faces = the face detector's) and a confidence from size, contrast,
-   edge sharpness, stroke directions, and less when the "skin" is so large it may be a skin-coloured wall.
+4. clusters of ink strokes, each measured (ink, contrast, edge sharpness, stroke directions, dots, straight edges,
+   the skin around it and that skin's texture) and checked against the known look-alikes (VETOES: not surrounded
+   by skin; round dots = moles and freckles; parallel streaks or sparse strokes = wood grain and hair; soft edges =
+   shadows; long straight edges = frames and furniture; rows of glyphs, or light lettering cut out of a panel =
+   print; one flat convex blob of paint = an object; many same-size clusters or a four-sided region = cloth, paper,
+   boards; faces = the face detector's);
+5. the judge, trained on real photos, scores every cluster from all of that, the veto included (a veto is strong
+   evidence, not the last word); a cluster at or above the judge's threshold is a tattoo, its score the finding's
+   confidence (redacted by the default policy).
 
-Confidence is deliberately modest (<= 0.8): below the policy's min_confidence (0.5) a finding is a "possible tattoo"
-with severity low and is flagged, not redacted. Known misses: armbands and other straight-edged solid bands (they
-look like made things), solid convex designs (a filled disc), ink on skin the colour rule misses when no face gives
-the person's tone, very fine line work. Everything runs on a <= 960 px canvas (~0.1-0.2 s per 1080p frame).
+Known misses: armbands and other straight-edged solid bands (they look like made things), solid convex designs (a
+filled disc), ink on skin the colour rule misses when no face gives the person's tone, very fine line work.
+Everything runs on a <= 960 px canvas (~0.1-0.2 s per 1080p frame).
 """
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -29,13 +31,13 @@ import numpy as np
 from .. import geometry
 from ..findings import Box, Finding
 from .base import Frame
+from .tattoo_judge import TattooJudge, load_judge
 
 CANVAS_MAX_SIDE = 960
 MIN_REGION_FRAC = 0.002  # skin regions smaller than this (of the canvas) hold no readable tattoo
 MIN_INK_PX = 80  # ink pixels in a cluster on the canvas (~9x9): smaller marks are moles, specks, noise
 WALL_FRAC = 0.5  # "skin" over half the frame is as likely a skin-coloured wall: rings round discs there are objects
 MIN_LETTER_HOLES = 10  # letter-shaped holes in a block of light lettering (a sign's few words have dozens)
-CONFIDENT = 0.5  # at or above: severity medium, redacted by the default policy
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class Candidate:
     region_span: float  # share of the region's box the cluster's box covers (1 = pattern everywhere: cloth)
     colour_ink: float  # share of ink that is strongly coloured (not dark): red/green/blue tattoo ink
     solid_shape: bool = False  # one flat convex blob of paint (a disc, a sign panel): an object, not drawn ink
+    skin_texture: float = -1.0  # median |Laplacian| of the skin around the cluster (-1: too little skin there)
+    skin_texture_p90: float = -1.0  # its 90th percentile: skin is smooth, fur, food, cloth and wood are not
 
 
 # ------------------------------------------------------------------------------------------------------ skin
@@ -292,6 +296,20 @@ def _surrounding_skin(skin: np.ndarray, box: Box) -> float:
     return max(ring, min(frac["top"], frac["bottom"]), min(frac["left"], frac["right"]))
 
 
+def skin_texture(lap: np.ndarray, skin: np.ndarray, box: Box) -> tuple[float, float]:
+    """Median and 90th percentile of |Laplacian| (`lap`) over the skin pixels around `box` (a margin of half its
+    size, the box itself left out), or (-1, -1) when fewer than 20 skin pixels are there."""
+    h, w = skin.shape
+    bw, bh = geometry.width(box), geometry.height(box)
+    x0, y0, x1, y1 = geometry.clip((box[0] - bw // 2, box[1] - bh // 2, box[2] + bw // 2, box[3] + bh // 2), w, h)
+    m = skin[y0:y1, x0:x1].copy()
+    m[box[1] - y0:box[3] - y0, box[0] - x0:box[2] - x0] = False
+    if m.sum() <= 20:
+        return -1.0, -1.0
+    v = lap[y0:y1, x0:x1][m]
+    return float(np.median(v)), float(np.percentile(v, 90))
+
+
 def _sharpness(grey: np.ndarray, ink: np.ndarray, contrast: float) -> float:
     """Mean gradient on the ink's outline divided by its contrast: ~0.3+ for drawn ink, < 0.12 for soft shadows."""
     if contrast <= 0:
@@ -381,51 +399,40 @@ def candidates_in_region(grey: np.ndarray, hsv: np.ndarray, skin: np.ndarray, re
 
 
 # ------------------------------------------------------------------------------------------------------ judgement
+# The known look-alikes, in the order they are tested: (why, test). The judge sees which one fired.
+VETOES: tuple[tuple[str, Callable[[Candidate], bool]], ...] = (
+    ("not surrounded by skin", lambda c: c.ring_skin < 0.45),
+    ("round dots (moles, freckles)", lambda c: c.dot_frac >= 0.6),
+    ("parallel streaks (wood grain, hair)", lambda c: c.coherence >= 0.75 or (c.coherence >= 0.6 and c.fill < 0.1)),
+    ("sparse strokes (hair, texture, edges of things)", lambda c: c.fill < 0.08),
+    ("rectangular patch (cloth, paper, board)", lambda c: c.rectangle),
+    ("soft edges (shadow)", lambda c: c.colour_ink < 0.3 and c.sharpness < 0.12),
+    ("straight edges (frames, furniture, boards)", lambda c: c.straight >= 0.45),
+    ("printed text", lambda c: c.text_line),
+    ("flat convex blob of paint (disc, sticker, sign panel)", lambda c: c.solid_shape),
+    ("repeating pattern (cloth, print)", lambda c: c.repeated),
+    ("pattern over the whole region (cloth, wood)",
+     lambda c: c.region_frac < 0.3 and c.region_span >= 0.75 and c.fill >= 0.08),
+)
+VETO_REASONS = tuple(why for why, _ in VETOES)
+# Look-alikes the judge does not overrule: made things whose measure is specific (no real tattoo of the training
+# photos got one, or, for painted discs, only parts of tattoos that other clusters of the same design covered).
+FINAL_VETOES = frozenset({"rectangular patch (cloth, paper, board)", "soft edges (shadow)", "printed text",
+                          "flat convex blob of paint (disc, sticker, sign panel)",
+                          "pattern over the whole region (cloth, wood)"})
+
+
 def veto(c: Candidate) -> Optional[str]:
     """Why a candidate is a known look-alike rather than a tattoo, or None."""
-    if c.ring_skin < 0.45:
-        return "not surrounded by skin"
-    if c.dot_frac >= 0.6:
-        return "round dots (moles, freckles)"
-    if c.coherence >= 0.75 or (c.coherence >= 0.6 and c.fill < 0.1):
-        return "parallel streaks (wood grain, hair)"
-    if c.fill < 0.08:
-        return "sparse strokes (hair, texture, edges of things)"
-    if c.rectangle:
-        return "rectangular patch (cloth, paper, board)"
-    if c.colour_ink < 0.3 and c.sharpness < 0.12:
-        return "soft edges (shadow)"
-    if c.straight >= 0.45:
-        return "straight edges (frames, furniture, boards)"
-    if c.text_line:
-        return "printed text"
-    if c.solid_shape:
-        return "flat convex blob of paint (disc, sticker, sign panel)"
-    if c.repeated:
-        return "repeating pattern (cloth, print)"
-    if c.region_frac < 0.3 and c.region_span >= 0.75 and c.fill >= 0.08:
-        return "pattern over the whole region (cloth, wood)"
-    return None
-
-
-def confidence(c: Candidate) -> float:
-    """0.2 .. 0.8 from how much and how tattoo-like the ink is; honest rather than high (no real training data)."""
-    s = 0.25
-    s += 0.15 * min(1.0, c.ink_px / 600.0)  # more ink, more design
-    s += 0.1 * min(1.0, max(0.0, c.contrast - 20.0) / 50.0)  # dark ink on skin
-    s += 0.1 * min(1.0, max(0.0, c.sharpness - 0.12) / 0.3)  # drawn edges
-    s += 0.1 * (1.0 - min(1.0, c.coherence / 0.8))  # strokes in many directions
-    s += 0.1 * (1.0 - min(1.0, c.dot_frac / 0.6))  # lines and fills, not dots
-    s -= 0.2 * min(1.0, c.straight / 0.45)  # long straight edges are the mark of made things
-    if c.region_frac >= 0.3:
-        s *= 0.7  # a skin-coloured area this large is as likely a wall or a table as a close-up of skin
-    return float(min(0.8, s))
+    return next((why for why, test in VETOES if test(c)), None)
 
 
 class TattooDetector:
     name = "tattoos"
 
-    def __init__(self, max_side: int = CANVAS_MAX_SIDE):
+    def __init__(self, judge: Optional[TattooJudge] = None, max_side: int = CANVAS_MAX_SIDE):
+        # Without a judge (bench/train_tattoos.py collecting candidates to train one) nothing is reported.
+        self.judge = judge
         self.max_side = max_side
         self.last_candidates: list[tuple[Candidate, Optional[str], float]] = []  # for the benchmark and tests
 
@@ -451,6 +458,7 @@ class TattooDetector:
             exclude[int(y0):int(y1), int(x0):int(x1)] = True
         grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
         hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
+        lap = np.abs(cv2.Laplacian(cv2.GaussianBlur(grey, (3, 3), 0), cv2.CV_32F))
         side = max(sh, sw)
         self.last_candidates = []
         findings = []
@@ -465,19 +473,21 @@ class TattooDetector:
             cands = candidates_in_region(grey[crop], hsv[crop], skin[crop], region[crop], exclude[crop], side,
                                          float(region.mean()))
             for c in cands:
-                c = dataclasses.replace(c, box=geometry.translate(c.box, x0, y0))
+                box = geometry.translate(c.box, x0, y0)
+                c = dataclasses.replace(c, box=box, **dict(zip(("skin_texture", "skin_texture_p90"),
+                                                               skin_texture(lap, skin, box))))
                 why = veto(c)
-                conf = 0.0 if why else confidence(c)
-                self.last_candidates.append((c, why, conf))
-                if why:
+                judged = self.judge is not None and why not in FINAL_VETOES
+                score = self.judge.score(c, why, bool(faces)) if judged else 0.0
+                self.last_candidates.append((c, why, score))
+                if self.judge is None or score < self.judge.threshold:
                     continue
-                box = geometry.clip(geometry.pad(geometry.scale(c.box, 1 / s), 4), w, h)
-                confident = conf >= CONFIDENT
-                findings.append(Finding(kind="tattoo", category="tattoo", box=box, confidence=conf,
-                                        severity="medium" if confident else "low", detector=self.name,
-                                        note="tattoo (ink pattern on skin)" if confident else "possible tattoo"))
+                findings.append(Finding(kind="tattoo", category="tattoo",
+                                        box=geometry.clip(geometry.pad(geometry.scale(c.box, 1 / s), 4), w, h),
+                                        confidence=round(score, 3), severity="medium", detector=self.name,
+                                        note="tattoo (ink pattern on skin)" + (f"; rules said {why}" if why else "")))
         return findings
 
 
 def make(options, policy) -> TattooDetector:
-    return TattooDetector()
+    return TattooDetector(load_judge())
