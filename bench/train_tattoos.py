@@ -1,6 +1,6 @@
 """Train the tattoo judge (scanner/data/tattoo_judge.json) on the candidates the tattoo rules find in photos.
 
-    python -m bench.train_tattoos [--street /work/plate_train --street-n 500] [--synthetic 24] [--threshold 0.75]
+    python -m bench.train_tattoos [--street /work/plate_train --street-n 500] [--synthetic 24] [--cache FILE]
 
 Data (dev sets only; the *_holdout sets are never read):
 - bench/real_data/tattoos_dev (real tattoo photos, boxes) and photos_neg_dev (real PHI-free photos, one tattoo);
@@ -11,8 +11,9 @@ Data (dev sets only; the *_holdout sets are never read):
   and 99), so the synthetic designs and hard negatives stay covered.
 Each photo goes through the face detector (as in the pipeline: faces widen skin and are left out) and the tattoo
 rules with no judge; every candidate is labelled a tattoo when it overlaps a truth tattoo (a third of the smaller
-box, bench.real_photos' rule). Prints 5-fold cross-validated figures (folds by source site; see source_of) at several thresholds: real
-tattoos found, false tattoos per photo and photos with any; then trains an ensemble of 5 small perceptrons on
+box, bench.real_photos' rule). Prints 5-fold cross-validated figures (folds by source site; see source_of): real
+tattoos found, false tattoos per photo and photos with any, for the judge alone and for the rules overruled by
+the judge only where it is nearly sure (what the detector does); then trains an ensemble of 5 small perceptrons on
 everything and writes their weights as JSON. Needs torch (a build-time tool here; the judge runs on numpy).
 """
 from __future__ import annotations
@@ -108,12 +109,13 @@ def fit(z: np.ndarray, y: np.ndarray, seed: int, epochs: int = 300):
             "w2": net[2].weight.detach().numpy().T.tolist(), "b2": net[2].bias.detach().numpy().tolist()}
 
 
-def params(x: np.ndarray, y: np.ndarray, threshold: float) -> dict:
+def params(x: np.ndarray, y: np.ndarray, drop_below: float = 0.1, rescue_at: float = 0.9) -> dict:
     from scanner.detectors.tattoos import VETO_REASONS
 
     mean, std = x.mean(0), x.std(0) + 1e-6
     z = (x - mean) / std
-    return {"vetoes": list(VETO_REASONS), "threshold": threshold, "mean": mean.tolist(), "std": std.tolist(),
+    return {"vetoes": list(VETO_REASONS), "drop_below": drop_below, "rescue_at": rescue_at,
+            "mean": mean.tolist(), "std": std.tolist(),
             "nets": [fit(z, y, seed) for seed in range(SEEDS)]}
 
 
@@ -133,7 +135,7 @@ def cross_validated_scores(x, y, photo_of, folds: int = 5) -> np.ndarray:
     fold = np.array([fold_of[source_of(p)] for p in photo_of])
     out = np.zeros(len(y))
     for k in range(folds):
-        judge = TattooJudge(params(x[fold != k], y[fold != k], 0.5))
+        judge = TattooJudge(params(x[fold != k], y[fold != k]))
         out[fold == k] = judge.scores(x[fold == k])
     return out
 
@@ -165,7 +167,9 @@ def main(argv=None) -> int:
     ap.add_argument("--street", type=Path, default=Path("/work/plate_train"))
     ap.add_argument("--street-n", type=int, default=500)
     ap.add_argument("--synthetic", type=int, default=24)
-    ap.add_argument("--threshold", type=float, default=0.75)
+    ap.add_argument("--drop-below", type=float, default=0.1,
+                    help="drop a cluster the rules pass when the judge scores it below this")
+    ap.add_argument("--rescue-at", type=float, default=0.9, help="keep a vetoed cluster the judge scores this high")
     ap.add_argument("--out", type=Path, default=ROOT / "scanner" / "data" / "tattoo_judge.json")
     ap.add_argument("--cache", type=Path, help="keep the collected candidates in this file and reuse them")
     a = ap.parse_args(argv)
@@ -187,10 +191,16 @@ def main(argv=None) -> int:
     print("judge, 5-fold cross-validated by source:")
     scores = np.zeros(len(y))
     scores[~final] = cross_validated_scores(x[~final], y[~final], [p for p, f in zip(photo_of, final) if not f])
-    report(scores, hits, photo_of, n_photos, truths, sorted({0.5, 0.6, 0.7, a.threshold, 0.8, 0.9}))
-    p = params(x[~final], y[~final], a.threshold)
+    print("judge alone at several thresholds:")
+    report(scores, hits, photo_of, n_photos, truths, [0.5, 0.7, 0.9])
+    vetoed = x[:, -len(VETO_REASONS):].sum(1) > 0
+    kept = ~final & (scores >= np.where(vetoed, a.rescue_at, a.drop_below))
+    print(f"rules + judge (drop below {a.drop_below}, rescue at {a.rescue_at}); found/false count kept clusters, "
+          f"flagged ones included:")
+    report(kept.astype(float), hits, photo_of, n_photos, truths, [0.5])
+    p = params(x[~final], y[~final], a.drop_below, a.rescue_at)
     a.out.write_text(json.dumps(p, separators=(",", ":")) + "\n")
-    print(f"wrote {a.out} (threshold {a.threshold})")
+    print(f"wrote {a.out}")
     return 0
 
 

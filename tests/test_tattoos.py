@@ -156,12 +156,12 @@ def test_every_veto_reason_is_one_of_the_judges_inputs():
     judge = load_judge()
     assert judge.vetoes == list(T.VETO_REASONS)
     assert len(feature_vector(BASE, None, False, judge.vetoes)) == len(judge.mean) == len(judge.std)
-    assert 0.5 <= judge.threshold < 1.0
+    assert 0.0 < judge.drop_below < 0.5 < judge.rescue_at < 1.0
 
 
 def test_judge_is_the_mean_of_its_perceptrons():
     """Two one-unit nets on two standardised features: the score is the mean of their sigmoids."""
-    params = {"vetoes": [], "threshold": 0.5, "mean": [1.0, 0.0], "std": [2.0, 1.0],
+    params = {"vetoes": [], "drop_below": 0.1, "rescue_at": 0.9, "mean": [1.0, 0.0], "std": [2.0, 1.0],
               "nets": [{"w1": [[1.0], [0.0]], "b1": [0.0], "w2": [[2.0]], "b2": [-1.0]},
                        {"w1": [[0.0], [-1.0]], "b1": [0.5], "w2": [[1.0]], "b2": [0.0]}]}
     judge = TattooJudge(params)
@@ -171,6 +171,8 @@ def test_judge_is_the_mean_of_its_perceptrons():
     want = (sig(2 * np.maximum(z[:, 0], 0) - 1) + sig(np.maximum(0.5 - z[:, 1], 0))) / 2
     assert judge.scores(x) == pytest.approx(want)
     assert judge.scores(np.zeros((0, 2))).shape == (0,)
+    assert judge.keeps(0.2, vetoed=False) and not judge.keeps(0.05, vetoed=False)
+    assert judge.keeps(0.95, vetoed=True) and not judge.keeps(0.8, vetoed=True)
 
 
 def test_missing_judge_is_a_clear_error(tmp_path):
@@ -264,8 +266,9 @@ def test_full_resolution_boxes_and_the_judges_score_as_confidence():
     scores = {round(score, 3) for _, _, score in det.last_candidates}
     for f in found:
         assert 0 <= f.box[0] < f.box[2] <= W * 3 and 0 <= f.box[1] < f.box[3] <= H * 3
-        assert load_judge().threshold <= f.confidence <= 1.0 and f.confidence in scores
-        assert f.severity == "medium" and f.note.startswith("tattoo (ink pattern on skin)")
+        assert f.confidence in scores and f.confidence <= 1.0
+        assert (f.severity == "low") == (f.confidence < T.CONFIDENT)
+        assert f.note.startswith("possible tattoo" if f.confidence < T.CONFIDENT else "tattoo (ink pattern on skin)")
 
 
 def test_policy_flags_unsure_tattoos_instead_of_redacting():

@@ -6,7 +6,12 @@ clothes through (1.5 false tattoos per photo) and throw away parts of real tatto
 measurements together, the veto a cluster got included: an ensemble of small two-layer perceptrons trained by
 `bench/train_tattoos.py` on the candidates the rules find in real photos (tattoo photos with boxes, PHI-free
 photos, street photos; provenance in models/MANIFEST.md), stored as plain numbers in scanner/data/tattoo_judge.json
-and evaluated here with numpy. Its score is the finding's confidence.
+and evaluated here with numpy.
+
+It was trained on tattoos from only three studio sites; on photos from other sites it alone found far fewer
+tattoos than the rules. So it only overrules the rules where it is nearly sure: a cluster the rules pass is dropped
+when the judge scores it below `drop_below` (fur, food, cloth), a vetoed one is kept when it scores at least
+`rescue_at`. Its score is the finding's confidence (below the policy's 0.5 a "possible tattoo", flagged).
 """
 from __future__ import annotations
 
@@ -35,7 +40,8 @@ class TattooJudge:
 
     def __init__(self, params: dict):
         self.vetoes: list[str] = list(params["vetoes"])
-        self.threshold: float = float(params["threshold"])
+        self.drop_below: float = float(params["drop_below"])
+        self.rescue_at: float = float(params["rescue_at"])
         self.mean = np.asarray(params["mean"], np.float64)
         self.std = np.asarray(params["std"], np.float64)
         self.nets = [tuple(np.asarray(n[k], np.float64) for k in ("w1", "b1", "w2", "b2")) for n in params["nets"]]
@@ -52,6 +58,9 @@ class TattooJudge:
 
     def score(self, c, why: Optional[str], has_faces: bool) -> float:
         return float(self.scores(np.array([feature_vector(c, why, has_faces, self.vetoes)]))[0])
+
+    def keeps(self, score: float, vetoed: bool) -> bool:
+        return score >= (self.rescue_at if vetoed else self.drop_below)
 
 
 @lru_cache(maxsize=4)

@@ -11,9 +11,9 @@ Rules find and measure candidates; a small learned judge (tattoo_judge.py) decid
    shadows; long straight edges = frames and furniture; rows of glyphs, or light lettering cut out of a panel =
    print; one flat convex blob of paint = an object; many same-size clusters or a four-sided region = cloth, paper,
    boards; faces = the face detector's);
-5. the judge, trained on real photos, scores every cluster from all of that, the veto included (a veto is strong
-   evidence, not the last word); a cluster at or above the judge's threshold is a tattoo, its score the finding's
-   confidence (redacted by the default policy).
+5. the judge, trained on real photos, scores every cluster from all of that, the veto included, and overrules the
+   rules where it is nearly sure (tattoo_judge.py); its score is the finding's confidence: at or above 0.5 the
+   default policy redacts it, below it is a "possible tattoo", severity low, flagged.
 
 Known misses: armbands and other straight-edged solid bands (they look like made things), solid convex designs (a
 filled disc), ink on skin the colour rule misses when no face gives the person's tone, very fine line work.
@@ -34,6 +34,7 @@ from .base import Frame
 from .tattoo_judge import TattooJudge, load_judge
 
 CANVAS_MAX_SIDE = 960
+CONFIDENT = 0.5  # the policy's min_confidence: at or above, severity medium and redacted; below, flagged
 MIN_REGION_FRAC = 0.002  # skin regions smaller than this (of the canvas) hold no readable tattoo
 MIN_INK_PX = 80  # ink pixels in a cluster on the canvas (~9x9): smaller marks are moles, specks, noise
 WALL_FRAC = 0.5  # "skin" over half the frame is as likely a skin-coloured wall: rings round discs there are objects
@@ -480,12 +481,15 @@ class TattooDetector:
                 judged = self.judge is not None and why not in FINAL_VETOES
                 score = self.judge.score(c, why, bool(faces)) if judged else 0.0
                 self.last_candidates.append((c, why, score))
-                if self.judge is None or score < self.judge.threshold:
+                if not judged or not self.judge.keeps(score, why is not None):
                     continue
+                confident = score >= CONFIDENT
                 findings.append(Finding(kind="tattoo", category="tattoo",
                                         box=geometry.clip(geometry.pad(geometry.scale(c.box, 1 / s), 4), w, h),
-                                        confidence=round(score, 3), severity="medium", detector=self.name,
-                                        note="tattoo (ink pattern on skin)" + (f"; rules said {why}" if why else "")))
+                                        confidence=round(score, 3), severity="medium" if confident else "low",
+                                        detector=self.name,
+                                        note=("tattoo (ink pattern on skin)" if confident else "possible tattoo")
+                                        + (f"; rules said {why}" if why else "")))
         return findings
 
 
