@@ -167,6 +167,10 @@ def main(argv=None) -> int:
     ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--val-sources", default="rxg4e,rfoiplates")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--init", type=Path, help="start from these weights (.pt from an earlier run)")
+    ap.add_argument("--negatives", type=Path, action="append", default=[],
+                    help="folder with list.json of plate-free photos (repeatable); a quarter of the crops come "
+                         "from them")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     rng = random.Random(0)
@@ -175,7 +179,12 @@ def main(argv=None) -> int:
     val = [i for i in items if i["source"] in val_src]
     train = [i for i in items if i["source"] not in val_src]
     print(f"train {len(train)} images, val {len(val)} ({', '.join(sorted(val_src))})", flush=True)
+    negatives = [dict(it, file=str(root / it["file"]), boxes=[]) for root in args.negatives
+                 for it in json.loads((root / "list.json").read_text())]
+    print(f"negatives {len(negatives)} images", flush=True)
     net = load_det_model()
+    if args.init:
+        net.load_state_dict(torch.load(args.init))
     net.train()
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     r0, f0 = evaluate(net, val, args.data)
@@ -184,7 +193,8 @@ def main(argv=None) -> int:
     step = 0
     images = {}
     while time.time() < t_end:
-        batch = rng.sample(train, args.batch)
+        batch = [rng.choice(negatives) if negatives and rng.random() < 0.25 else rng.choice(train)
+                 for _ in range(args.batch)]
         xs, ms = [], []
         for it in batch:
             if it["file"] not in images:

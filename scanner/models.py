@@ -32,6 +32,8 @@ MODELS = [
      ["dist.all.last", "dist.female.first", "dist.male.first"], "names"),
     ("first and last names of many countries (from Faker, MIT)", "scanner", ["data/world_names.txt"], "scanner"),
     ("tattoo judge (small perceptrons trained by this project)", "scanner", ["data/tattoo_judge.json"], "scanner"),
+    ("licence plate map (PP-OCRv6 det fine-tuned by this project, ONNX)", "scanner", ["../models/plates.onnx"],
+     "scanner"),
 ]
 
 

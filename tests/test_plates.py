@@ -11,7 +11,7 @@ from bench.context_scenes import (ambulance_patch, badge_car, car_patch, paste_w
                                   sign_patch, wall)
 from scanner import geometry
 from scanner.detectors.base import Frame
-from scanner.detectors.plates import PlateDetector, glyph_rows, is_barcode, merge_into_prior, plate_like_text
+from scanner.detectors.plates import PlateDetector, glyph_rows, is_barcode, merged_into_prior, plate_like_text
 from scanner.findings import Finding
 
 
@@ -104,7 +104,7 @@ def test_text_finding_inside_the_plate_becomes_the_plate_finding():
     assert (read.kind, read.category) == ("plate", "plate")
     assert geometry.coverage(truth, geometry.pad_for_redaction(read.box, 900, 600)) >= 0.98  # border and all
     other = Finding(kind="text", category="name", box=(5, 5, 60, 20), confidence=0.9, text="GARCIA")
-    assert not merge_into_prior(Finding(kind="plate", category="plate", box=truth, confidence=0.7), [other])
+    assert not merged_into_prior(Finding(kind="plate", category="plate", box=truth, confidence=0.7), [other])
     assert other.kind == "text"
 
 
@@ -179,3 +179,106 @@ def test_room_number_on_a_board_is_not_a_plate(engine):
     crop = np.ascontiguousarray(rgb[200:400, 950:1400])
     assert plates(crop), "geometry alone takes the room number for a plate: the case this test is about"
     assert plates(crop, engine) == []
+
+
+# ------------------------------------------------- the learned plate finder's blobs and readings (pure logic)
+from scanner.detectors.plates import NET_PAD, plate_blobs, vetoed_by_reading  # noqa: E402
+from scanner.regionnet import Region, blobs, canvas_size  # noqa: E402
+
+
+def test_canvas_size_keeps_the_aspect_in_multiples_of_32():
+    assert canvas_size(3000, 4000, 1280) == (960, 1280)
+    assert canvas_size(1080, 1920, 1280) == (704, 1280)
+    assert canvas_size(10, 10, 1280) == (1280, 1280)
+    assert canvas_size(5, 4000, 1280) == (32, 1280)  # never below one cell of the net
+
+
+def test_blobs_are_mapped_to_source_pixels_with_their_mean():
+    prob = np.zeros((64, 128), np.float32)
+    prob[10:20, 30:70] = 0.97  # a plate
+    prob[40:42, 100:102] = 0.9  # speckle: 4 px
+    (r,) = blobs(prob, 0.5, 2.0, 3.0, offset=(100, 0))
+    assert r.box == (160, 30, 240, 60)
+    assert r.mean_prob == pytest.approx(0.97) and r.canvas_px == 400
+
+
+def test_blobs_mean_counts_only_the_blob_pixels():
+    prob = np.zeros((40, 40), np.float32)
+    prob[5:15, 5:15] = 0.6
+    prob[5:15, 14] = 1.0  # a brighter column of the same blob
+    prob[30:38, 30:38] = 0.99  # a second blob, apart
+    rs = sorted(blobs(prob, 0.5, 1.0, 1.0), key=lambda r: r.box)
+    assert len(rs) == 2
+    assert rs[0].mean_prob == pytest.approx((90 * 0.6 + 10 * 1.0) / 100)
+
+
+def test_plate_blobs_keep_solid_plate_shapes_only():
+    side, w, h = 1280, 2560, 1440  # two source px per canvas px
+    regions = [
+        Region((100, 100, 300, 160), 0.97, 3000),  # a plate, 3.3:1
+        Region((500, 100, 700, 160), 0.8, 3000),  # ragged: lettering, a badge
+        Region((900, 100, 904, 140), 0.99, 40),  # a thin upright stroke
+        Region((1000, 100, 1020, 106), 0.99, 30),  # 3 canvas px tall: too small to be a readable plate
+        Region((1200, 100, 1400, 300), 0.95, 9000),  # square motorbike plate
+    ]
+    kept = plate_blobs(regions, w, h, side)
+    assert [r.mean_prob for r in kept] == [0.97, 0.95]
+    x0, y0, x1, y1 = kept[0].box
+    assert x0 < 100 and x1 > 300 and y0 < 100 and y1 > 160  # padded to the rim
+    assert (100 - x0) == pytest.approx(NET_PAD[0] * 200, abs=1) and (100 - y0) == pytest.approx(NET_PAD[1] * 60, abs=1)
+
+
+def test_plate_blobs_are_clipped_to_the_picture():
+    (r,) = plate_blobs([Region((0, 0, 200, 60), 0.99, 3000)], 640, 480, 640)
+    assert r.box[0] == 0 and r.box[1] == 0
+
+
+@pytest.mark.parametrize("read,conf,vetoed", [
+    ("EMERGENCY", 0.99, True),  # a sign: a dictionary word, no digit
+    ("© CarSpotterQVS", 0.98, True),  # watermark: lower-case
+    ("Prise", 0.9, True),
+    ("G37S", 1.0, True),  # model badge: four characters
+    ("360", 1.0, True),
+    ("FALLYOU", 0.84, False),  # a vanity plate is not a word
+    ("HORS-SHLT", 0.86, False),
+    ("KS67 AEA", 0.92, False),
+    ("56-ZF-DL", 1.0, False),
+    ("EMERGENCY", 0.5, False),  # read unsure: the map decides
+    ("", 0.0, False),
+])
+def test_vetoed_by_reading(read, conf, vetoed):
+    assert vetoed_by_reading(read, conf) is vetoed
+
+
+@pytest.fixture(scope="module")
+def plate_net():
+    from scanner.regionnet import get_net
+
+    return get_net("plates")
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("style", ["us", "two"])
+def test_learned_map_and_rules_give_one_plate_covering_it(engine, plate_net, style):
+    img, truth, _ = car_scene(style, plate_w=170)
+    prob = plate_net.probability(img, 1280)
+    assert prob.shape[1] == 1280 and prob.max() > 0.95  # the shipped map sees the drawn plate too
+    (f,) = PlateDetector(engine, net=plate_net).detect(Frame(img), [])
+    assert geometry.coverage(truth, f.box) >= 0.95 and f.kind == "plate"
+
+
+@pytest.mark.models
+def test_learned_map_on_a_sign_is_vetoed_by_its_reading(engine, plate_net):
+    """The map takes a white EXIT sign for a plate; OCR reads a four-letter word and rules it out."""
+    img = wall(900, 600, random.Random(0))
+    s = sign_patch(random.Random(0), 300)
+    paste_warped(img, s, rect_quad(200, 150, s.shape[1], s.shape[0], 0))
+    assert any(r.mean_prob >= 0.9 for r in plate_net.regions(img, 1280))
+    assert PlateDetector(engine, net=plate_net).detect(Frame(img), []) == []
+
+
+def test_missing_plate_model_is_a_clear_error(tmp_path):
+    from scanner.regionnet import RegionNet
+
+    with pytest.raises(RuntimeError, match="plates.onnx is missing"):
+        RegionNet(tmp_path / "plates.onnx").probability(np.zeros((64, 64, 3), np.uint8), 64)

@@ -13,6 +13,14 @@ No plate model ships offline (DESIGN.md), so this is geometry plus OCR:
    four glyphs were counted (a room number, 509A), rejects the candidate. A plate whose characters OCR misreads
    is still reported from geometry alone.
 
+A learned plate finder runs beside the rules (union for recall): a small segmentation net trained by this project
+on licensed plate photos (scanner.regionnet, models/plates.onnx) maps plate pixels on a 1280 px canvas. With it, a
+rules candidate needs a second opinion too: plate-like text read from it, or any blob of the map on it. Its blobs
+count when they are solid (mean probability >= 0.95) and not thin; OCR then vetoes what it reads clearly as
+something else: a dictionary word without a digit (EMERGENCY), lower-case lettering (a watermark, a shop sign),
+or three or four characters (a speed limit, a badge such as G37S). Vanity plates (FALLYOU) and unreadable far
+plates stay plates.
+
 The plate detector runs after the text detector. If the text detector already reported text inside the plate,
 that finding is turned into the plate finding (one finding, not two).
 """
@@ -20,13 +28,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
 import cv2
 import numpy as np
 
 from .. import geometry
 from ..findings import Box, Finding
+from ..regionnet import Region, RegionNet
+from ..text.lexicon import word_info
 from .base import Frame
 from .screens import downscale, to_gray
 from .wristbands import rectify
@@ -38,6 +48,13 @@ GREY_LEVELS = (120, 150, 180, 210, 235)
 SIDE_MARGIN = 0.02  # share of the plate width left free on each side of the characters (the plate's border)
 MIN_BARCODE_BARS = 8
 MIN_GLYPH_CONTRAST = 40  # grey levels between a plate's characters and its background
+
+NET_SIDE = 1280  # the learned finder's canvas: a 40 px plate in a 4000 px photo is still ~13 px there
+NET_MIN_MEAN = 0.95  # a plate's blob is solid; blobs on lettering, badges and edges are ragged and fainter
+NET_MIN_H = 5  # canvas pixels
+NET_ASPECT = (0.8, 8.0)  # width / height of a blob: square motorbike plates to long EU plates
+NET_PAD = (0.08, 0.15)  # share of the blob's width / height added on each side: the map stops short of the rim
+CLEAR_READ = 0.8  # OCR confidence at which a reading can veto a candidate
 
 _PLATE_TEXT = re.compile(r"^[A-Z0-9]{5,9}$")
 
@@ -173,6 +190,35 @@ def find_candidates(rgb: np.ndarray, max_side: int = WORK_MAX_SIDE) -> tuple[lis
     return keep, s
 
 
+def plate_blobs(regions: Sequence[Region], w: int, h: int, side: int) -> list[Region]:
+    """Solid, plate-proportioned blobs of a w x h picture mapped on a `side` canvas, boxes padded to the plate's
+    rim (the map fades a little inside it)."""
+    per_canvas = max(h, w) / side  # source pixels per canvas pixel, about
+    out = []
+    for r in regions:
+        bw, bh = geometry.width(r.box), geometry.height(r.box)
+        if r.mean_prob < NET_MIN_MEAN or bh < NET_MIN_H * per_canvas:
+            continue
+        if not NET_ASPECT[0] * bh <= bw <= NET_ASPECT[1] * bh:
+            continue
+        box = geometry.clip(geometry.pad(r.box, NET_PAD[0] * bw, NET_PAD[1] * bh), w, h)
+        out.append(Region(box, r.mean_prob, r.canvas_px))
+    return out
+
+
+def vetoed_by_reading(read: str, conf: float) -> bool:
+    """Text read clearly from a learned candidate that shows it is not a plate: lower-case lettering (watermarks,
+    shop signs), a dictionary word with no digit (EMERGENCY; a vanity plate is rarely a plain word), or three or
+    four characters (a speed limit, a model badge). Plates are read in capitals with five or more characters."""
+    if not read or conf < CLEAR_READ:
+        return False
+    alnum = re.sub(r"[^A-Za-z0-9]", "", read)
+    if sum(c.islower() for c in alnum) >= 2 or len(alnum) <= 4:
+        return True
+    words = re.findall(r"[A-Za-z]{3,}", read)
+    return not any(c.isdigit() for c in alnum) and bool(words) and all(word_info(t).common for t in words)
+
+
 def read_plate(engine, rgb: np.ndarray, corners_src: np.ndarray, two_line: bool) -> tuple[str, float]:
     """OCR the plate, cut upright from the full-resolution image and scaled so characters are ~40 px tall.
 
@@ -207,17 +253,28 @@ def read_plate(engine, rgb: np.ndarray, corners_src: np.ndarray, two_line: bool)
 class PlateDetector:
     name = "plates"
 
-    def __init__(self, engine=None, max_side: int = WORK_MAX_SIDE):
+    def __init__(self, engine=None, max_side: int = WORK_MAX_SIDE, net: Optional[RegionNet] = None,
+                 net_side: int = NET_SIDE):
         self.engine = engine  # an OcrEngine, or None for geometry only
         self.max_side = max_side
+        self.net = net  # the learned plate finder, or None for the rules only
+        self.net_side = net_side
 
     def detect(self, frame: Frame, prior: Sequence[Finding]) -> list[Finding]:
         if frame.kind == "screenshot":  # no plate can be in a screenshot
             return []
         h, w = frame.rgb.shape[:2]
         cands, s = find_candidates(frame.rgb, self.max_side)
+        blobs = self.net.regions(frame.rgb, self.net_side) if self.net is not None else None
         screens = [f.box for f in prior if f.kind == "screen" or f.context in ("wristband", "label")]
         out: list[Finding] = []
+        plates: list[Finding] = []  # every plate of this frame, new or merged into a text finding of `prior`
+
+        def report(finding: Finding) -> None:
+            plates.append(merged_into_prior(finding, prior) or finding)
+            if plates[-1] is finding:
+                out.append(finding)
+
         for c in cands:
             box = geometry.clip(geometry.scale(c.box, 1 / s), w, h)
             if any(geometry.coverage(box, sb) >= 0.7 for sb in screens):  # a cell of a table, a band's print
@@ -225,29 +282,52 @@ class PlateDetector:
             conf, text, note = c.confidence, None, f"{c.glyphs} plate glyphs" + (", two rows" if c.two_line else "")
             if self.engine is not None:
                 read, rconf = read_plate(self.engine, frame.rgb, c.corners / s, c.two_line)
+                if blobs is not None and not (read and plate_like_text(read)) and not any(
+                        geometry.intersection(box, b.box) for b in blobs):
+                    continue  # the rules' shape alone, with neither plate-like text nor the learned map: not a plate
                 if read and plate_like_text(read):
                     conf, text, note = max(conf, min(0.95, 0.6 + 0.35 * rconf)), read, note + ", plate-like text"
-                elif read and rconf >= 0.8 and not any(ch.isdigit() for ch in read) and len(read.strip()) >= 3:
+                elif read and rconf >= CLEAR_READ and not any(ch.isdigit() for ch in read) and len(read.strip()) >= 3:
                     continue  # clearly read lettering without a digit: a sign or a badge, not a plate
-                elif read and rconf >= 0.8 and c.glyphs <= 4 and len(re.sub(r"[^A-Za-z0-9]", "", read)) <= 4:
+                elif read and rconf >= CLEAR_READ and c.glyphs <= 4 and len(re.sub(r"[^A-Za-z0-9]", "", read)) <= 4:
                     continue  # four characters, clearly read and counted alike: a room number or a bed label
                 elif read:
                     text = read
-            finding = Finding(kind="plate", category="plate", box=box, confidence=conf, severity="high",
-                              context="plate", text=text, detector=self.name, note=note)
-            if not merge_into_prior(finding, prior):
-                out.append(finding)
+            report(Finding(kind="plate", category="plate", box=box, confidence=conf, severity="high",
+                           context="plate", text=text, detector=self.name, note=note))
+        for r in (plate_blobs(blobs, w, h, self.net_side) if blobs is not None else []):
+            if any(geometry.coverage(r.box, sb) >= 0.7 for sb in screens):
+                continue
+            conf = min(0.95, 0.55 + 4 * (r.mean_prob - NET_MIN_MEAN))
+            same = [f for f in plates if geometry.coverage(r.box, f.box) >= 0.3 or geometry.coverage(f.box, r.box) >= 0.3]
+            if same:  # both finders found it: the union covers the plate whichever outline was tighter
+                same[0].box = geometry.union([same[0].box, r.box])
+                same[0].confidence = max(same[0].confidence, conf)
+                continue
+            text, note = None, f"learned plate map {r.mean_prob:.2f}"
+            if self.engine is not None:
+                corners = np.array([[r.box[0], r.box[1]], [r.box[2], r.box[1]], [r.box[2], r.box[3]],
+                                    [r.box[0], r.box[3]]], np.float32)
+                two_line = geometry.width(r.box) < 2.2 * geometry.height(r.box)
+                read, rconf = read_plate(self.engine, frame.rgb, corners, two_line)
+                if vetoed_by_reading(read, rconf):
+                    continue
+                if read and plate_like_text(read):
+                    conf, note = max(conf, min(0.95, 0.6 + 0.35 * rconf)), note + ", plate-like text"
+                text = read or None
+            report(Finding(kind="plate", category="plate", box=r.box, confidence=conf, severity="high",
+                           context="plate", text=text, detector=self.name, note=note))
         return out
 
 
-def merge_into_prior(plate: Finding, prior: Sequence[Finding]) -> bool:
+def merged_into_prior(plate: Finding, prior: Sequence[Finding]) -> Optional[Finding]:
     """If the text detector already reported text inside this plate, make that finding the plate finding
     (kind/category plate, the plate's box, the better confidence) and report nothing new: one finding per plate.
-    Returns True when merged."""
+    Returns the finding of `prior` that became the plate, or None."""
     inside = [f for f in prior if f.kind == "text" and f.category not in ("barcode",) and f.context is None
               and geometry.coverage(f.box, plate.box) >= 0.6]
     if not inside:
-        return False
+        return None
     first = inside[0]
     first.kind, first.category, first.context = "plate", "plate", "plate"
     first.box = geometry.union([plate.box] + [f.box for f in inside])
@@ -257,10 +337,12 @@ def merge_into_prior(plate: Finding, prior: Sequence[Finding]) -> bool:
     # Further lines of the same plate (a two-line plate) become part of it too: mark them as the same plate.
     for f in inside[1:]:
         f.kind, f.category, f.context = "plate", "plate", "plate"
-    return True
+    return first
 
 
 def make(options, policy) -> PlateDetector:
     from ..text.ocr import get_engine
 
-    return PlateDetector(get_engine(options.ocr))
+    from ..regionnet import get_net
+
+    return PlateDetector(get_engine(options.ocr), net=get_net("plates"))
