@@ -263,61 +263,81 @@ class PlateDetector:
     def detect(self, frame: Frame, prior: Sequence[Finding]) -> list[Finding]:
         if frame.kind == "screenshot":  # no plate can be in a screenshot
             return []
-        h, w = frame.rgb.shape[:2]
-        cands, s = find_candidates(frame.rgb, self.max_side)
         blobs = self.net.regions(frame.rgb, self.net_side) if self.net is not None else None
         screens = [f.box for f in prior if f.kind == "screen" or f.context in ("wristband", "label")]
         out: list[Finding] = []
         plates: list[Finding] = []  # every plate of this frame, new or merged into a text finding of `prior`
-
-        def report(finding: Finding) -> None:
+        for finding in self._from_rules(frame.rgb, blobs, screens):
             plates.append(merged_into_prior(finding, prior) or finding)
             if plates[-1] is finding:
                 out.append(finding)
+        for finding in self._from_map(frame.rgb, blobs or [], screens, plates):
+            plates.append(merged_into_prior(finding, prior) or finding)
+            if plates[-1] is finding:
+                out.append(finding)
+        return out
 
+    def _from_rules(self, rgb: np.ndarray, blobs: Optional[list[Region]], screens: list[Box]) -> list[Finding]:
+        """Plates the geometry rules find, read and judged by OCR; with the learned map, a rules candidate needs its
+        agreement (any blob on it) or plate-like text."""
+        h, w = rgb.shape[:2]
+        cands, s = find_candidates(rgb, self.max_side)
+        found = []
         for c in cands:
             box = geometry.clip(geometry.scale(c.box, 1 / s), w, h)
             if any(geometry.coverage(box, sb) >= 0.7 for sb in screens):  # a cell of a table, a band's print
                 continue
             conf, text, note = c.confidence, None, f"{c.glyphs} plate glyphs" + (", two rows" if c.two_line else "")
             if self.engine is not None:
-                read, rconf = read_plate(self.engine, frame.rgb, c.corners / s, c.two_line)
-                if blobs is not None and not (read and plate_like_text(read)) and not any(
-                        geometry.intersection(box, b.box) for b in blobs):
+                read, rconf = read_plate(self.engine, rgb, c.corners / s, c.two_line)
+                plate_text = bool(read) and plate_like_text(read)
+                if blobs is not None and not plate_text and not any(geometry.intersection(box, b.box) for b in blobs):
                     continue  # the rules' shape alone, with neither plate-like text nor the learned map: not a plate
-                if read and plate_like_text(read):
-                    conf, text, note = max(conf, min(0.95, 0.6 + 0.35 * rconf)), read, note + ", plate-like text"
+                if plate_text:
+                    conf, text, note = max(conf, read_confidence(rconf)), read, note + ", plate-like text"
                 elif read and rconf >= CLEAR_READ and not any(ch.isdigit() for ch in read) and len(read.strip()) >= 3:
                     continue  # clearly read lettering without a digit: a sign or a badge, not a plate
                 elif read and rconf >= CLEAR_READ and c.glyphs <= 4 and len(re.sub(r"[^A-Za-z0-9]", "", read)) <= 4:
                     continue  # four characters, clearly read and counted alike: a room number or a bed label
                 elif read:
                     text = read
-            report(Finding(kind="plate", category="plate", box=box, confidence=conf, severity="high",
-                           context="plate", text=text, detector=self.name, note=note))
-        for r in (plate_blobs(blobs, w, h, self.net_side) if blobs is not None else []):
+            found.append(Finding(kind="plate", category="plate", box=box, confidence=conf, severity="high",
+                                 context="plate", text=text, detector=self.name, note=note))
+        return found
+
+    def _from_map(self, rgb: np.ndarray, blobs: list[Region], screens: list[Box],
+                  plates: list[Finding]) -> list[Finding]:
+        """Plates of the learned map that the rules did not find (those it did find grow to cover both outlines)."""
+        h, w = rgb.shape[:2]
+        found = []
+        for r in plate_blobs(blobs, w, h, self.net_side):
             if any(geometry.coverage(r.box, sb) >= 0.7 for sb in screens):
                 continue
             conf = min(0.95, 0.55 + 4 * (r.mean_prob - NET_MIN_MEAN))
-            same = [f for f in plates if geometry.coverage(r.box, f.box) >= 0.3 or geometry.coverage(f.box, r.box) >= 0.3]
+            same = [f for f in plates
+                    if geometry.coverage(r.box, f.box) >= 0.3 or geometry.coverage(f.box, r.box) >= 0.3]
             if same:  # both finders found it: the union covers the plate whichever outline was tighter
                 same[0].box = geometry.union([same[0].box, r.box])
                 same[0].confidence = max(same[0].confidence, conf)
                 continue
             text, note = None, f"learned plate map {r.mean_prob:.2f}"
             if self.engine is not None:
-                corners = np.array([[r.box[0], r.box[1]], [r.box[2], r.box[1]], [r.box[2], r.box[3]],
-                                    [r.box[0], r.box[3]]], np.float32)
-                two_line = geometry.width(r.box) < 2.2 * geometry.height(r.box)
-                read, rconf = read_plate(self.engine, frame.rgb, corners, two_line)
+                x0, y0, x1, y1 = r.box
+                corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+                read, rconf = read_plate(self.engine, rgb, corners, two_line=geometry.width(r.box) < 2.2 * (y1 - y0))
                 if vetoed_by_reading(read, rconf):
                     continue
                 if read and plate_like_text(read):
-                    conf, note = max(conf, min(0.95, 0.6 + 0.35 * rconf)), note + ", plate-like text"
+                    conf, note = max(conf, read_confidence(rconf)), note + ", plate-like text"
                 text = read or None
-            report(Finding(kind="plate", category="plate", box=r.box, confidence=conf, severity="high",
-                           context="plate", text=text, detector=self.name, note=note))
-        return out
+            found.append(Finding(kind="plate", category="plate", box=r.box, confidence=conf, severity="high",
+                                 context="plate", text=text, detector=self.name, note=note))
+        return found
+
+
+def read_confidence(ocr_confidence: float) -> float:
+    """A plate's confidence once OCR read plate-like text from it."""
+    return min(0.95, 0.6 + 0.35 * ocr_confidence)
 
 
 def merged_into_prior(plate: Finding, prior: Sequence[Finding]) -> Optional[Finding]:
