@@ -16,7 +16,7 @@ No plate model ships offline (DESIGN.md), so this is geometry plus OCR:
 A learned plate finder runs beside the rules (union for recall): a small segmentation net trained by this project
 on licensed plate photos (scanner.regionnet, models/plates.onnx) maps plate pixels on a 1280 px canvas. With it, a
 rules candidate needs a second opinion too: plate-like text read from it, or any blob of the map on it. Its blobs
-count when they are solid (mean probability >= 0.95) and not thin; OCR then vetoes what it reads clearly as
+count when they are solid (mean probability >= 0.96, or >= 0.93 with plate-like text read) and not thin; OCR then vetoes what it reads clearly as
 something else: a dictionary word without a digit (EMERGENCY), lower-case lettering (a watermark, a shop sign),
 or three or four characters (a speed limit, a badge such as G37S). Vanity plates (FALLYOU) and unreadable far
 plates stay plates.
@@ -50,7 +50,8 @@ MIN_BARCODE_BARS = 8
 MIN_GLYPH_CONTRAST = 40  # grey levels between a plate's characters and its background
 
 NET_SIDE = 1280  # the learned finder's canvas: a 40 px plate in a 4000 px photo is still ~13 px there
-NET_MIN_MEAN = 0.95  # a plate's blob is solid; blobs on lettering, badges and edges are ragged and fainter
+NET_MIN_MEAN = 0.96  # a plate's blob is solid; blobs on lettering, badges and edges are ragged and fainter
+NET_READ_MEAN = 0.93  # a fainter blob is a plate too when OCR reads plate-like text from it
 NET_MIN_H = 5  # canvas pixels
 NET_ASPECT = (0.8, 8.0)  # width / height of a blob: square motorbike plates to long EU plates
 NET_PAD = (0.08, 0.15)  # share of the blob's width / height added on each side: the map stops short of the rim
@@ -197,7 +198,7 @@ def plate_blobs(regions: Sequence[Region], w: int, h: int, side: int) -> list[Re
     out = []
     for r in regions:
         bw, bh = geometry.width(r.box), geometry.height(r.box)
-        if r.mean_prob < NET_MIN_MEAN or bh < NET_MIN_H * per_canvas:
+        if r.mean_prob < NET_READ_MEAN or bh < NET_MIN_H * per_canvas:
             continue
         if not NET_ASPECT[0] * bh <= bw <= NET_ASPECT[1] * bh:
             continue
@@ -313,7 +314,7 @@ class PlateDetector:
         for r in plate_blobs(blobs, w, h, self.net_side):
             if any(geometry.coverage(r.box, sb) >= 0.7 for sb in screens):
                 continue
-            conf = min(0.95, 0.55 + 4 * (r.mean_prob - NET_MIN_MEAN))
+            conf = min(0.95, 0.55 + 10 * max(0.0, r.mean_prob - NET_MIN_MEAN))
             same = [f for f in plates
                     if geometry.coverage(r.box, f.box) >= 0.3 or geometry.coverage(f.box, r.box) >= 0.3]
             if same:  # both finders found it: the union covers the plate whichever outline was tighter
@@ -325,11 +326,14 @@ class PlateDetector:
                 x0, y0, x1, y1 = r.box
                 corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
                 read, rconf = read_plate(self.engine, rgb, corners, two_line=geometry.width(r.box) < 2.2 * (y1 - y0))
-                if vetoed_by_reading(read, rconf):
+                plate_text = bool(read) and plate_like_text(read)
+                if vetoed_by_reading(read, rconf) or (r.mean_prob < NET_MIN_MEAN and not plate_text):
                     continue
-                if read and plate_like_text(read):
+                if plate_text:
                     conf, note = max(conf, read_confidence(rconf)), note + ", plate-like text"
                 text = read or None
+            elif r.mean_prob < NET_MIN_MEAN:
+                continue
             found.append(Finding(kind="plate", category="plate", box=r.box, confidence=conf, severity="high",
                                  context="plate", text=text, detector=self.name, note=note))
         return found
