@@ -354,3 +354,14 @@ def test_fringe_of_hair_above_the_face_box_is_the_face_detectors():
     assert any(why is None for _, why, _ in det.last_candidates), \
         "without the face, the fringe looks like ink on skin to the rules: the case this test is about"
     assert detect(img, prior)[0] == []
+
+
+def test_a_cluster_holding_a_screen_is_not_a_tattoo():
+    """Main bench scene 025: a monitor on a skin-coloured wall was once one 46 % tattoo box."""
+    img, box = tattooed("tribal")
+    found, _ = detect(img)
+    assert hits(found, box)
+    screen = Finding(kind="screen", category="screen", box=geometry.pad(box, 10), confidence=0.9)
+    found, det = detect(img, [screen])
+    assert not hits(found, box)
+    assert any(why == T.SCREEN_VETO and score == 0.0 for _, why, score in det.last_candidates)

@@ -420,8 +420,11 @@ VETO_REASONS = tuple(why for why, _ in VETOES)
 # photos got one, or, for painted discs, only parts of tattoos that other clusters of the same design covered), and
 # ink not surrounded by skin (10 of 2,140 such clusters of the training photos touched a tattoo: too few to learn
 # when to rescue one, and a rescued one can be a whole dog).
-FINAL_VETOES = frozenset({"not surrounded by skin", "rectangular patch (cloth, paper, board)", "soft edges (shadow)",
-                          "printed text", "flat convex blob of paint (disc, sticker, sign panel)",
+# A cluster holding (or inside) a screen the screens detector found is a monitor on a skin-coloured wall: final too.
+SCREEN_VETO = "holds a screen (a monitor on a skin-coloured wall)"
+FINAL_VETOES = frozenset({SCREEN_VETO, "not surrounded by skin", "rectangular patch (cloth, paper, board)",
+                          "soft edges (shadow)", "printed text",
+                          "flat convex blob of paint (disc, sticker, sign panel)",
                           "pattern over the whole region (cloth, wood)"})
 
 
@@ -448,6 +451,7 @@ class TattooDetector:
         small = rgb if s == 1.0 else cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
         sh, sw = small.shape[:2]
         faces = [geometry.clip(geometry.scale(f.box, s), sw, sh) for f in prior if f.kind == "face"]
+        screens = [geometry.scale(f.box, s) for f in prior if f.kind == "screen"]
         skin = generic_skin(small)
         fs = face_skin(small, faces)
         if fs is not None:
@@ -479,7 +483,9 @@ class TattooDetector:
                 box = geometry.translate(c.box, x0, y0)
                 c = dataclasses.replace(c, box=box, **dict(zip(("skin_texture", "skin_texture_p90"),
                                                                skin_texture(lap, skin, box))))
-                why = veto(c)
+                on_screen = any(geometry.coverage(sb, box) >= 0.5 or geometry.coverage(box, sb) >= 0.5
+                                for sb in screens)
+                why = veto(c) or (SCREEN_VETO if on_screen else None)
                 judged = self.judge is not None and why not in FINAL_VETOES
                 score = self.judge.score(c, why, bool(faces)) if judged else 0.0
                 self.last_candidates.append((c, why, score))
