@@ -183,7 +183,9 @@ def main(argv=None) -> int:
     y = np.array([bool(h) for h in hits], np.float64)
     from scanner.detectors.tattoos import FINAL_VETOES, VETO_REASONS
 
-    final = x[:, [len(x[0]) - len(VETO_REASONS) + VETO_REASONS.index(v) for v in sorted(FINAL_VETOES)]].sum(1) > 0
+    # (The screen veto needs the screens detector's findings, which training does not run: it never fires here.)
+    final_columns = [len(x[0]) - len(VETO_REASONS) + i for i, v in enumerate(VETO_REASONS) if v in FINAL_VETOES]
+    final = x[:, final_columns].sum(1) > 0
     print(f"{len(y)} candidates ({int(y.sum())} on tattoos) from {sum(n_photos.values())} photos: {n_photos}")
     print(f"{int(final.sum())} candidates ({int(y[final].sum())} on tattoos) have a final veto: not judged")
     print("rules alone (no veto fired):")

@@ -153,6 +153,7 @@ def test_every_veto_reason_is_one_of_the_judges_inputs():
         {"sharpness": 0.05}, {"straight": 0.8}, {"text_line": True}, {"solid_shape": True}, {"repeated": True},
         {"region_span": 0.9, "fill": 0.3})}
     assert reasons == set(T.VETO_REASONS)
+    assert T.FINAL_VETOES <= set(T.VETO_REASONS) | {T.SCREEN_VETO}  # a misspelt final veto would not be final
     judge = load_judge()
     assert judge.vetoes == list(T.VETO_REASONS)
     assert len(feature_vector(BASE, None, False, judge.vetoes)) == len(judge.mean) == len(judge.std)
