@@ -40,10 +40,8 @@ def canvas_size(h: int, w: int, side: int) -> tuple[int, int]:
     return max(32, round(h * s / 32) * 32), max(32, round(w * s / 32) * 32)
 
 
-def blobs(prob: np.ndarray, threshold: float, scale_x: float, scale_y: float,
-          offset: tuple[float, float] = (0.0, 0.0)) -> list[Region]:
-    """Connected blobs of `prob` >= threshold as Regions, boxes mapped by the scale factors (source px per map px)
-    and shifted by `offset` (a tile's origin in the source)."""
+def blobs(prob: np.ndarray, threshold: float, scale_x: float, scale_y: float) -> list[Region]:
+    """Connected blobs of `prob` >= threshold as Regions, boxes mapped by the scale factors (source px per map px)."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats((prob >= threshold).astype(np.uint8), connectivity=8)
     out = []
     for k in range(1, n):
@@ -51,9 +49,7 @@ def blobs(prob: np.ndarray, threshold: float, scale_x: float, scale_y: float,
         if area < MIN_BLOB_PX:
             continue
         mean = float(prob[y:y + h, x:x + w][labels[y:y + h, x:x + w] == k].mean())
-        ox, oy = offset
-        box = (int(ox + x * scale_x), int(oy + y * scale_y),
-               int(np.ceil(ox + (x + w) * scale_x)), int(np.ceil(oy + (y + h) * scale_y)))
+        box = (int(x * scale_x), int(y * scale_y), int(np.ceil((x + w) * scale_x)), int(np.ceil((y + h) * scale_y)))
         out.append(Region(box, mean, area))
     return out
 

@@ -197,8 +197,8 @@ def test_blobs_are_mapped_to_source_pixels_with_their_mean():
     prob = np.zeros((64, 128), np.float32)
     prob[10:20, 30:70] = 0.97  # a plate
     prob[40:42, 100:102] = 0.9  # speckle: 4 px
-    (r,) = blobs(prob, 0.5, 2.0, 3.0, offset=(100, 0))
-    assert r.box == (160, 30, 240, 60)
+    (r,) = blobs(prob, 0.5, 2.0, 3.0)
+    assert r.box == (60, 30, 140, 60)
     assert r.mean_prob == pytest.approx(0.97) and r.canvas_px == 400
 
 

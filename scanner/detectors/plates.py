@@ -16,10 +16,10 @@ No plate model ships offline (DESIGN.md), so this is geometry plus OCR:
 A learned plate finder runs beside the rules (union for recall): a small segmentation net trained by this project
 on licensed plate photos (scanner.regionnet, models/plates.onnx) maps plate pixels on a 1280 px canvas. With it, a
 rules candidate needs a second opinion too: plate-like text read from it, or any blob of the map on it. Its blobs
-count when they are solid (mean probability >= 0.96, or >= 0.93 with plate-like text read) and not thin; OCR then vetoes what it reads clearly as
-something else: a dictionary word without a digit (EMERGENCY), lower-case lettering (a watermark, a shop sign),
-or three or four characters (a speed limit, a badge such as G37S). Vanity plates (FALLYOU) and unreadable far
-plates stay plates.
+count when they are solid (mean probability >= 0.96, or >= 0.93 with plate-like text read) and not thin; OCR
+then vetoes what it reads clearly as something else: a dictionary word without a digit (EMERGENCY), lower-case
+lettering (a watermark, a shop sign), or three or four characters (a speed limit, a badge such as G37S). Vanity
+plates (FALLYOU) and unreadable far plates stay plates.
 
 The plate detector runs after the text detector. If the text detector already reported text inside the plate,
 that finding is turned into the plate finding (one finding, not two).
@@ -268,14 +268,15 @@ class PlateDetector:
         screens = [f.box for f in prior if f.kind == "screen" or f.context in ("wristband", "label")]
         out: list[Finding] = []
         plates: list[Finding] = []  # every plate of this frame, new or merged into a text finding of `prior`
-        for finding in self._from_rules(frame.rgb, blobs, screens):
-            plates.append(merged_into_prior(finding, prior) or finding)
-            if plates[-1] is finding:
-                out.append(finding)
-        for finding in self._from_map(frame.rgb, blobs or [], screens, plates):
-            plates.append(merged_into_prior(finding, prior) or finding)
-            if plates[-1] is finding:
-                out.append(finding)
+
+        def report(findings: list[Finding]) -> None:
+            for finding in findings:
+                plates.append(merged_into_prior(finding, prior) or finding)
+                if plates[-1] is finding:
+                    out.append(finding)
+
+        report(self._from_rules(frame.rgb, blobs, screens))
+        report(self._from_map(frame.rgb, blobs or [], screens, plates))  # after: it grows the rules' plates
         return out
 
     def _from_rules(self, rgb: np.ndarray, blobs: Optional[list[Region]], screens: list[Box]) -> list[Finding]:
@@ -365,8 +366,7 @@ def merged_into_prior(plate: Finding, prior: Sequence[Finding]) -> Optional[Find
 
 
 def make(options, policy) -> PlateDetector:
-    from ..text.ocr import get_engine
-
     from ..regionnet import get_net
+    from ..text.ocr import get_engine
 
     return PlateDetector(get_engine(options.ocr), net=get_net("plates"))

@@ -481,8 +481,8 @@ class TattooDetector:
                                          float(region.mean()))
             for c in cands:
                 box = geometry.translate(c.box, x0, y0)
-                c = dataclasses.replace(c, box=box, **dict(zip(("skin_texture", "skin_texture_p90"),
-                                                               skin_texture(lap, skin, box))))
+                texture, texture_p90 = skin_texture(lap, skin, box)
+                c = dataclasses.replace(c, box=box, skin_texture=texture, skin_texture_p90=texture_p90)
                 on_screen = any(geometry.coverage(sb, box) >= 0.5 or geometry.coverage(box, sb) >= 0.5
                                 for sb in screens)
                 why = veto(c) or (SCREEN_VETO if on_screen else None)
