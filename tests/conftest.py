@@ -7,9 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 from PIL import Image, ImageDraw, ImageFont
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # Tesseract is 10x slower without it
+
+# No per-example deadline by default: speed is measured in bench/, and hypothesis's 200 ms default failed a pure
+# geometry property on a slow machine (tests that bound a hang set their own wide deadlines, as test_fuzz does).
+settings.register_profile("scanner", deadline=None)
+settings.load_profile("scanner")
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
