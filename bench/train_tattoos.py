@@ -109,7 +109,7 @@ def fit(z: np.ndarray, y: np.ndarray, seed: int, epochs: int = 300):
             "w2": net[2].weight.detach().numpy().T.tolist(), "b2": net[2].bias.detach().numpy().tolist()}
 
 
-def params(x: np.ndarray, y: np.ndarray, drop_below: float = 0.05, rescue_at: float = 0.9) -> dict:
+def params(x: np.ndarray, y: np.ndarray, drop_below: float = 0.4, rescue_at: float = 0.9) -> dict:
     from scanner.detectors.tattoos import VETO_REASONS
 
     mean, std = x.mean(0), x.std(0) + 1e-6
@@ -167,7 +167,7 @@ def main(argv=None) -> int:
     ap.add_argument("--street", type=Path, default=Path("/work/plate_train"))
     ap.add_argument("--street-n", type=int, default=500)
     ap.add_argument("--synthetic", type=int, default=24)
-    ap.add_argument("--drop-below", type=float, default=0.05,
+    ap.add_argument("--drop-below", type=float, default=0.4,
                     help="drop a cluster the rules pass when the judge scores it below this")
     ap.add_argument("--rescue-at", type=float, default=0.9, help="keep a vetoed cluster the judge scores this high")
     ap.add_argument("--out", type=Path, default=ROOT / "scanner" / "data" / "tattoo_judge.json")
