@@ -32,6 +32,7 @@ class Region:
     box: Box  # source pixels, axis-aligned, the thresholded blob rounded outward
     mean_prob: float
     canvas_px: int  # blob area on the net's canvas: how much evidence there was
+    px_per_canvas: float = 1.0  # source pixels per canvas pixel where the blob was found: its size on the canvas
 
 
 def canvas_size(h: int, w: int, side: int) -> tuple[int, int]:
@@ -40,8 +41,10 @@ def canvas_size(h: int, w: int, side: int) -> tuple[int, int]:
     return max(32, round(h * s / 32) * 32), max(32, round(w * s / 32) * 32)
 
 
-def blobs(prob: np.ndarray, threshold: float, scale_x: float, scale_y: float) -> list[Region]:
-    """Connected blobs of `prob` >= threshold as Regions, boxes mapped by the scale factors (source px per map px)."""
+def blobs(prob: np.ndarray, threshold: float, scale_x: float, scale_y: float,
+          offset: tuple[int, int] = (0, 0)) -> list[Region]:
+    """Connected blobs of `prob` >= threshold as Regions, boxes mapped by the scale factors (source px per map px)
+    and shifted by `offset` (the map's top-left corner in source pixels)."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats((prob >= threshold).astype(np.uint8), connectivity=8)
     out = []
     for k in range(1, n):
@@ -49,8 +52,10 @@ def blobs(prob: np.ndarray, threshold: float, scale_x: float, scale_y: float) ->
         if area < MIN_BLOB_PX:
             continue
         mean = float(prob[y:y + h, x:x + w][labels[y:y + h, x:x + w] == k].mean())
-        box = (int(x * scale_x), int(y * scale_y), int(np.ceil((x + w) * scale_x)), int(np.ceil((y + h) * scale_y)))
-        out.append(Region(box, mean, area))
+        ox, oy = offset
+        box = (ox + int(x * scale_x), oy + int(y * scale_y),
+               ox + int(np.ceil((x + w) * scale_x)), oy + int(np.ceil((y + h) * scale_y)))
+        out.append(Region(box, mean, area, max(scale_x, scale_y)))
     return out
 
 
@@ -82,11 +87,13 @@ class RegionNet:
         x = ((img.astype(np.float32) / 255.0 - MEAN) / STD).transpose(2, 0, 1)[None]
         return self._get_session().run(None, {"x": np.ascontiguousarray(x)})[0][0, 0]
 
-    def regions(self, rgb: np.ndarray, side: int, threshold: float = 0.5) -> list[Region]:
-        """Blobs of the map over the whole picture at canvas `side`, in source pixels."""
+    def regions(self, rgb: np.ndarray, side: int, threshold: float = 0.5,
+                offset: tuple[int, int] = (0, 0)) -> list[Region]:
+        """Blobs of the map over the whole picture at canvas `side`, in source pixels (shifted by `offset` when
+        `rgb` is a window of a larger picture)."""
         h, w = rgb.shape[:2]
         prob = self.probability(rgb, side)
-        return blobs(prob, threshold, w / prob.shape[1], h / prob.shape[0])
+        return blobs(prob, threshold, w / prob.shape[1], h / prob.shape[0], offset)
 
 
 _NETS: dict[str, RegionNet] = {}

@@ -58,3 +58,31 @@ def test_redacted_mask_leaves_out_faces_metadata_and_flags():
                                  {"kind": "tattoo", "box": [5, 5, 10, 10], "action": "flag"},
                                  {"kind": "plate", "box": [0, 8, 2, 10], "action": "redact"}])
     assert m.sum() == 4
+
+
+def test_12mp_composite_keeps_the_plate_pixels_and_shifts_the_boxes(tmp_path):
+    import json
+    import random
+
+    import cv2
+
+    from bench.plates_12mp import build, compose
+
+    small, bg = photo(), np.full((100, 150, 3), 90, np.uint8)
+    pic, x, y = compose(small, bg, (1200, 900), random.Random(0))
+    assert pic.shape == (900, 1200, 3) and np.array_equal(pic[y:y + 200, x:x + 300], small)
+    big = np.zeros((1000, 1300, 3), np.uint8)
+    assert compose(big, bg, (1200, 900), random.Random(0))[1:] == (0, 0)  # larger than the picture: as it is
+
+    for name in ("plates", "negs"):
+        (tmp_path / name / "images").mkdir(parents=True)
+    cv2.imwrite(str(tmp_path / "plates/images/car.png"), small)
+    cv2.imwrite(str(tmp_path / "negs/images/wall.png"), bg)
+    (tmp_path / "plates/truth.json").write_text(json.dumps(
+        [{"file": "images/car.png", "kind": "plate", "boxes": [[10, 20, 60, 40]], "text": "AB123"}]))
+    assert build(tmp_path / "plates", tmp_path / "negs", tmp_path / "out", size=(1200, 900)) == 1
+    (row,) = json.loads((tmp_path / "out/truth.json").read_text())
+    out = cv2.imread(str(tmp_path / "out" / row["file"]))
+    x0, y0, x1, y1 = (int(v) for v in row["boxes"][0])
+    assert out.shape == (900, 1200, 3) and (x1 - x0, y1 - y0) == (50, 20)
+    assert np.array_equal(out[y0:y1, x0:x1], small[20:40, 10:60]) and row["text"] == "AB123"

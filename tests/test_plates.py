@@ -182,7 +182,8 @@ def test_room_number_on_a_board_is_not_a_plate(engine):
 
 
 # ------------------------------------------------- the learned plate finder's blobs and readings (pure logic)
-from scanner.detectors.plates import NET_PAD, plate_blobs, vetoed_by_reading  # noqa: E402
+from scanner.detectors.plates import (NET_MIN_MEAN, NET_PAD, ZOOM_MAX, plate_blobs, vetoed_by_reading,  # noqa: E402
+                                      zoom_windows)
 from scanner.regionnet import Region, blobs, canvas_size  # noqa: E402
 
 
@@ -213,24 +214,56 @@ def test_blobs_mean_counts_only_the_blob_pixels():
 
 
 def test_plate_blobs_keep_solid_plate_shapes_only():
-    side, w, h = 1280, 2560, 1440  # two source px per canvas px
+    w, h, scale = 2560, 1440, 2.0  # found on a 1280 canvas: two source px per canvas px
     regions = [
-        Region((100, 100, 300, 160), 0.97, 3000),  # a plate, 3.3:1
-        Region((500, 100, 700, 160), 0.8, 3000),  # ragged: lettering, a badge
-        Region((1500, 100, 1700, 160), 0.94, 3000),  # fainter: kept here, a plate only if OCR reads one from it
-        Region((900, 100, 904, 140), 0.99, 40),  # a thin upright stroke
-        Region((1000, 100, 1020, 106), 0.99, 30),  # 3 canvas px tall: too small to be a readable plate
-        Region((1200, 100, 1400, 300), 0.95, 9000),  # square motorbike plate
+        Region((100, 100, 300, 160), 0.97, 3000, scale),  # a plate, 3.3:1
+        Region((500, 100, 700, 160), 0.8, 3000, scale),  # ragged: lettering, a badge
+        Region((1500, 100, 1700, 160), 0.94, 3000, scale),  # fainter: kept here, a plate only if OCR reads one
+        Region((900, 100, 904, 140), 0.99, 40, scale),  # a thin upright stroke
+        Region((1000, 100, 1020, 106), 0.99, 30, scale),  # 3 canvas px tall: too small to be a readable plate
+        Region((1200, 100, 1400, 300), 0.95, 9000, scale),  # square motorbike plate
     ]
-    kept = plate_blobs(regions, w, h, side)
+    kept = plate_blobs(regions, w, h)
     assert [r.mean_prob for r in kept] == [0.97, 0.94, 0.95]
     x0, y0, x1, y1 = kept[0].box
     assert x0 < 100 and x1 > 300 and y0 < 100 and y1 > 160  # padded to the rim
     assert (100 - x0) == pytest.approx(NET_PAD[0] * 200, abs=1) and (100 - y0) == pytest.approx(NET_PAD[1] * 60, abs=1)
 
 
+def test_plate_blobs_judge_size_on_the_canvas_the_blob_was_found_on():
+    small = (1000, 100, 1040, 108)  # 8 source px tall
+    assert plate_blobs([Region(small, 0.99, 100, 3.0)], 4000, 3000) == []  # ~3 canvas px on the whole photo
+    assert len(plate_blobs([Region(small, 0.99, 100, 1.0)], 4000, 3000)) == 1  # 8 px on a closer look
+
+
+def test_blobs_in_a_window_are_shifted_to_the_picture():
+    prob = np.zeros((64, 64), np.float32)
+    prob[10:20, 10:40] = 0.99
+    (r,) = blobs(prob, 0.5, 1.0, 1.0, offset=(500, 300))
+    assert r.box == (510, 310, 540, 320) and r.px_per_canvas == 1.0
+
+
+def test_zoom_windows_grow_around_faint_blobs_and_merge():
+    faint = [Region((1000, 1000, 1030, 1010), 0.6, 20, 3.0),
+             Region((1100, 1050, 1120, 1058), 0.4, 12, 3.0),  # near the first: one window for both
+             Region((3000, 200, 3600, 400), 0.7, 400, 3.0)]  # big: its window is four times its size
+    wins = sorted(zoom_windows(faint, 4032, 3024))
+    assert len(wins) == 2
+    x0, y0, x1, y1 = wins[0]
+    assert x0 <= 1000 - 150 and x1 >= 1120 + 150 and y0 <= 1000 - 150  # both blobs with room for their car
+    assert wins[1][2] == 4032 and wins[1][0] <= 3300 - 1200  # clipped to the picture; 4 x 600 wide
+    assert zoom_windows([], 4032, 3024) == []
+
+
+def test_zoom_windows_are_bounded():
+    faint = [Region((i * 500, 0, i * 500 + 20, 8), 0.5 + i / 100, 20, 3.0) for i in range(20)]
+    wins = zoom_windows(faint, 10000, 3000)
+    assert len(wins) <= ZOOM_MAX
+    assert all(w[0] >= 5000 for w in wins)  # the most probable kept: the blobs on the right
+
+
 def test_plate_blobs_are_clipped_to_the_picture():
-    (r,) = plate_blobs([Region((0, 0, 200, 60), 0.99, 3000)], 640, 480, 640)
+    (r,) = plate_blobs([Region((0, 0, 200, 60), 0.99, 3000)], 640, 480)
     assert r.box[0] == 0 and r.box[1] == 0
 
 
@@ -276,6 +309,21 @@ def test_learned_map_on_a_sign_is_vetoed_by_its_reading(engine, plate_net):
     paste_warped(img, s, rect_quad(200, 150, s.shape[1], s.shape[0], 0))
     assert any(r.mean_prob >= 0.9 for r in plate_net.regions(img, 1280))
     assert PlateDetector(engine, net=plate_net).detect(Frame(img), []) == []
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("plate_w", [60, 90])
+def test_a_small_plate_in_a_12mp_photo_is_found_by_the_closer_look(engine, plate_net, plate_w):
+    """A 60-90 px plate in a 4032 px photo is a faint smudge on the 1280 px canvas; the window at the photo's own
+    resolution finds it."""
+    car, truth, _ = car_scene("us", plate_w=plate_w)
+    img = wall(4032, 3024, random.Random(2))
+    img[1200:1800, 2000:2900] = car
+    truth = (truth[0] + 2000, truth[1] + 1200, truth[2] + 2000, truth[3] + 1200)
+    first = plate_blobs(plate_net.regions(img, 1280), 4032, 3024)
+    assert not any(r.mean_prob >= NET_MIN_MEAN and geometry.coverage(truth, r.box) > 0.5 for r in first)
+    found = PlateDetector(engine, net=plate_net).detect(Frame(img), [])
+    assert any(geometry.coverage(truth, f.box) >= 0.95 for f in found)
 
 
 def test_missing_plate_model_is_a_clear_error(tmp_path):

@@ -1,6 +1,6 @@
-"""Licence plates (Safe Harbor L): plate-shaped regions with plate-like glyphs, read by OCR when it can.
+"""Licence plates (Safe Harbor L): a learned plate map and plate-shaped regions with plate-like glyphs, read by OCR.
 
-No plate model ships offline (DESIGN.md), so this is geometry plus OCR:
+The rules are geometry plus OCR:
 1. candidates: light (or yellow) rectangles at several grey levels, any small rotation, whose minimum-area
    rectangle has a plate's proportions (about 1.3:1 to 6.5:1: US 2:1, EU 4.7:1, two-line plates ~1.6:1);
 2. glyphs: cut out upright, the rectangle must hold a row (or two rows) of 4+ dark characters of one height,
@@ -19,7 +19,9 @@ rules candidate needs a second opinion too: plate-like text read from it, or any
 count when they are solid (mean probability >= 0.96, or >= 0.93 with plate-like text read) and not thin; OCR
 then vetoes what it reads clearly as something else: a dictionary word without a digit (EMERGENCY), lower-case
 lettering (a watermark, a shop sign), or three or four characters (a speed limit, a badge such as G37S). Vanity
-plates (FALLYOU) and unreadable far plates stay plates.
+plates (FALLYOU) and unreadable far plates stay plates. In a picture much larger than the canvas (a 12 MP photo is
+~3 source px per canvas px) a far plate is only a faint smudge on the map: the net looks again, at the picture's own
+resolution, at a window around each faint or small blob (a few, merged; ~0.1 s each).
 
 The plate detector runs after the text detector. If the text detector already reported text inside the plate,
 that finding is turned into the plate finding (one finding, not two).
@@ -35,7 +37,7 @@ import numpy as np
 
 from .. import geometry
 from ..findings import Box, Finding
-from ..regionnet import Region, RegionNet
+from ..regionnet import Region, RegionNet, blobs
 from ..text.lexicon import word_info
 from .base import Frame
 from .screens import downscale, to_gray
@@ -56,6 +58,13 @@ NET_MIN_H = 5  # canvas pixels
 NET_ASPECT = (0.8, 8.0)  # width / height of a blob: square motorbike plates to long EU plates
 NET_PAD = (0.08, 0.15)  # share of the blob's width / height added on each side: the map stops short of the rim
 CLEAR_READ = 0.8  # OCR confidence at which a reading can veto a candidate
+# A 12 MP photo is ~3 source px per canvas px: a far plate is a faint smudge there. Faint or small blobs get a
+# second, closer look: the net runs again on a window around each, at the photo's own resolution.
+ZOOM_SCALE = 1.5  # source px per canvas px from which the closer look pays
+ZOOM_FROM = 0.3  # map threshold of a blob worth a closer look
+ZOOM_WINDOW = 384  # source px: the least side of a window (a plate needs its car around it)
+ZOOM_GROW = 4  # a window is at least this many times the blob's width and height
+ZOOM_MAX = 8  # windows per picture, the faintest dropped first: bounds the cost
 
 _PLATE_TEXT = re.compile(r"^[A-Z0-9]{5,9}$")
 
@@ -191,19 +200,41 @@ def find_candidates(rgb: np.ndarray, max_side: int = WORK_MAX_SIDE) -> tuple[lis
     return keep, s
 
 
-def plate_blobs(regions: Sequence[Region], w: int, h: int, side: int) -> list[Region]:
-    """Solid, plate-proportioned blobs of a w x h picture mapped on a `side` canvas, boxes padded to the plate's
-    rim (the map fades a little inside it)."""
-    per_canvas = max(h, w) / side  # source pixels per canvas pixel, about
+def zoom_windows(faint: Sequence[Region], w: int, h: int) -> list[Box]:
+    """Windows of a w x h picture around faint or small first-pass blobs (the most probable first), grown to at
+    least ZOOM_WINDOW px and ZOOM_GROW times the blob; windows that overlap merge into one."""
+    windows: list[Box] = []
+    for r in sorted(faint, key=lambda r: r.mean_prob, reverse=True)[:ZOOM_MAX]:
+        cx, cy = (r.box[0] + r.box[2]) / 2, (r.box[1] + r.box[3]) / 2
+        half_w = max(ZOOM_WINDOW, ZOOM_GROW * geometry.width(r.box)) / 2
+        half_h = max(ZOOM_WINDOW, ZOOM_GROW * geometry.height(r.box)) / 2
+        windows.append(geometry.clip((int(cx - half_w), int(cy - half_h), int(cx + half_w), int(cy + half_h)), w, h))
+    merged = True
+    while merged:  # merge until no two windows overlap
+        merged = False
+        for i in range(len(windows)):
+            for j in range(i + 1, len(windows)):
+                if geometry.intersection(windows[i], windows[j]):
+                    windows[i] = geometry.union([windows[i], windows.pop(j)])
+                    merged = True
+                    break
+            if merged:
+                break
+    return windows
+
+
+def plate_blobs(regions: Sequence[Region], w: int, h: int) -> list[Region]:
+    """Solid, plate-proportioned blobs of a w x h picture, boxes padded to the plate's rim (the map fades a little
+    inside it)."""
     out = []
     for r in regions:
         bw, bh = geometry.width(r.box), geometry.height(r.box)
-        if r.mean_prob < NET_READ_MEAN or bh < NET_MIN_H * per_canvas:
+        if r.mean_prob < NET_READ_MEAN or bh < NET_MIN_H * r.px_per_canvas:
             continue
         if not NET_ASPECT[0] * bh <= bw <= NET_ASPECT[1] * bh:
             continue
         box = geometry.clip(geometry.pad(r.box, NET_PAD[0] * bw, NET_PAD[1] * bh), w, h)
-        out.append(Region(box, r.mean_prob, r.canvas_px))
+        out.append(Region(box, r.mean_prob, r.canvas_px, r.px_per_canvas))
     return out
 
 
@@ -264,7 +295,7 @@ class PlateDetector:
     def detect(self, frame: Frame, prior: Sequence[Finding]) -> list[Finding]:
         if frame.kind == "screenshot":  # no plate can be in a screenshot
             return []
-        blobs = self.net.regions(frame.rgb, self.net_side) if self.net is not None else None
+        regions = self.map_regions(frame.rgb) if self.net is not None else None
         screens = [f.box for f in prior if f.kind == "screen" or f.context in ("wristband", "label")]
         out: list[Finding] = []
         plates: list[Finding] = []  # every plate of this frame, new or merged into a text finding of `prior`
@@ -275,11 +306,27 @@ class PlateDetector:
                 if plates[-1] is finding:
                     out.append(finding)
 
-        report(self._from_rules(frame.rgb, blobs, screens))
-        report(self._from_map(frame.rgb, blobs or [], screens, plates))  # after: it grows the rules' plates
+        report(self._from_rules(frame.rgb, regions, screens))
+        report(self._from_map(frame.rgb, regions or [], screens, plates))  # after: it grows the rules' plates
         return out
 
-    def _from_rules(self, rgb: np.ndarray, blobs: Optional[list[Region]], screens: list[Box]) -> list[Finding]:
+    def map_regions(self, rgb: np.ndarray) -> list[Region]:
+        """Blobs of the learned map over the picture; in a large picture, also the blobs of a closer look, at the
+        picture's own resolution, at windows around its faint or small blobs."""
+        h, w = rgb.shape[:2]
+        prob = self.net.probability(rgb, self.net_side)
+        sx, sy = w / prob.shape[1], h / prob.shape[0]
+        first = blobs(prob, 0.5, sx, sy)
+        if max(sx, sy) < ZOOM_SCALE:
+            return first
+        faint = [r for r in blobs(prob, ZOOM_FROM, sx, sy)
+                 if r.mean_prob < NET_MIN_MEAN or geometry.height(r.box) < 2 * NET_MIN_H * r.px_per_canvas]
+        out = list(first)  # kept beside the closer look's blobs: each can hold the crop OCR reads best
+        for x0, y0, x1, y1 in zoom_windows(faint, w, h):
+            out += self.net.regions(rgb[y0:y1, x0:x1], max(x1 - x0, y1 - y0), offset=(x0, y0))
+        return out
+
+    def _from_rules(self, rgb: np.ndarray, regions: Optional[list[Region]], screens: list[Box]) -> list[Finding]:
         """Plates the geometry rules find, read and judged by OCR; with the learned map, a rules candidate needs its
         agreement (any blob on it) or plate-like text."""
         h, w = rgb.shape[:2]
@@ -293,7 +340,8 @@ class PlateDetector:
             if self.engine is not None:
                 read, rconf = read_plate(self.engine, rgb, c.corners / s, c.two_line)
                 plate_text = bool(read) and plate_like_text(read)
-                if blobs is not None and not plate_text and not any(geometry.intersection(box, b.box) for b in blobs):
+                if (regions is not None and not plate_text
+                        and not any(geometry.intersection(box, r.box) for r in regions)):
                     continue  # the rules' shape alone, with neither plate-like text nor the learned map: not a plate
                 if plate_text:
                     conf, text, note = max(conf, read_confidence(rconf)), read, note + ", plate-like text"
@@ -307,16 +355,16 @@ class PlateDetector:
                                  context="plate", text=text, detector=self.name, note=note))
         return found
 
-    def _from_map(self, rgb: np.ndarray, blobs: list[Region], screens: list[Box],
+    def _from_map(self, rgb: np.ndarray, regions: list[Region], screens: list[Box],
                   plates: list[Finding]) -> list[Finding]:
         """Plates of the learned map that the rules did not find (those it did find grow to cover both outlines)."""
         h, w = rgb.shape[:2]
         found = []
-        for r in plate_blobs(blobs, w, h, self.net_side):
+        for r in plate_blobs(regions, w, h):
             if any(geometry.coverage(r.box, sb) >= 0.7 for sb in screens):
                 continue
             conf = min(0.95, 0.55 + 10 * max(0.0, r.mean_prob - NET_MIN_MEAN))
-            same = [f for f in plates
+            same = [f for f in plates + found
                     if geometry.coverage(r.box, f.box) >= 0.3 or geometry.coverage(f.box, r.box) >= 0.3]
             if same:  # both finders found it: the union covers the plate whichever outline was tighter
                 same[0].box = geometry.union([same[0].box, r.box])
