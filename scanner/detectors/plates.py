@@ -65,6 +65,7 @@ ZOOM_FROM = 0.3  # map threshold of a blob worth a closer look
 ZOOM_WINDOW = 384  # source px: the least side of a window (a plate needs its car around it)
 ZOOM_GROW = 4  # a window is at least this many times the blob's width and height
 ZOOM_MAX = 8  # windows per picture, the faintest dropped first: bounds the cost
+ZOOM_MAX_SIDE = 1280  # canvas of a closer look: windows merged into a large one are looked at no finer than this
 
 _PLATE_TEXT = re.compile(r"^[A-Z0-9]{5,9}$")
 
@@ -323,7 +324,7 @@ class PlateDetector:
                  if r.mean_prob < NET_MIN_MEAN or geometry.height(r.box) < 2 * NET_MIN_H * r.px_per_canvas]
         out = list(first)  # kept beside the closer look's blobs: each can hold the crop OCR reads best
         for x0, y0, x1, y1 in zoom_windows(faint, w, h):
-            out += self.net.regions(rgb[y0:y1, x0:x1], max(x1 - x0, y1 - y0), offset=(x0, y0))
+            out += self.net.regions(rgb[y0:y1, x0:x1], min(ZOOM_MAX_SIDE, max(x1 - x0, y1 - y0)), offset=(x0, y0))
         return out
 
     def _from_rules(self, rgb: np.ndarray, regions: Optional[list[Region]], screens: list[Box]) -> list[Finding]:
