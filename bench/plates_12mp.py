@@ -17,14 +17,13 @@ import random
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Optional, Sequence
 
 import cv2
 import numpy as np
 
-from .real import ROOT
+from .real import ROOT, truth_by_file
 from .real_photos import report, run_set
 
 SIZE = (4032, 3024)  # a 12 MP phone photo, landscape
@@ -51,9 +50,7 @@ def compose(photo: np.ndarray, background: np.ndarray, size: tuple[int, int],
 def build(plate_set: Path, backgrounds: Path, out: Path, size: tuple[int, int] = SIZE, seed: int = 3) -> int:
     """Write the composite set (images/ and truth.json) into `out`; returns the number of pictures."""
     rng = random.Random(seed)
-    rows_by_file: dict[str, list[dict]] = defaultdict(list)
-    for r in json.loads((plate_set / "truth.json").read_text()):
-        rows_by_file[r["file"]].append(r)
+    rows_by_file = truth_by_file(plate_set)
     bgs = sorted(p for p in (backgrounds / "images").iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     (out / "images").mkdir(parents=True, exist_ok=True)
     truth = []
@@ -82,9 +79,7 @@ def plates_only(folder: Path, zoom: bool) -> str:
 
     detector = plates.PlateDetector(get_engine("rapid"), net=get_net("plates"))
     zoom_scale, plates.ZOOM_SCALE = plates.ZOOM_SCALE, plates.ZOOM_SCALE if zoom else float("inf")
-    rows_by_file: dict[str, list[dict]] = defaultdict(list)
-    for r in json.loads((folder / "truth.json").read_text()):
-        rows_by_file[r["file"]].append(r)
+    rows_by_file = truth_by_file(folder)
     n = found = false = 0
     seconds = []
     try:
@@ -115,26 +110,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--plates-only", action="store_true",
                     help="run the plate detector alone, without and with its closer look, instead of the pipeline")
     args = ap.parse_args(argv)
-    if args.plates_only:
-        for folder in args.sets:
-            with tempfile.TemporaryDirectory(prefix="plates-12mp.") as tmp:
-                out = Path(tmp) / f"{folder.name}_12mp"
-                build(folder, args.background, out, seed=args.seed)
-                for zoom in (False, True):
-                    print(plates_only(out, zoom), flush=True)
-        return 0
-    from scanner.api import ScanOptions, Scanner
+    scanner = None
+    if not args.plates_only:
+        from scanner.api import ScanOptions, Scanner
 
-    t0 = time.perf_counter()
-    scanner = Scanner(ScanOptions())
-    print(f"models loaded in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        t0 = time.perf_counter()
+        scanner = Scanner(ScanOptions())
+        print(f"models loaded in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     for folder in args.sets:
         with tempfile.TemporaryDirectory(prefix="plates-12mp.") as tmp:
             out = Path(tmp) / f"{folder.name}_12mp"
             build(folder, args.background, out, seed=args.seed)
-            print(report(run_set(out, scanner), args.misses), flush=True)
+            if scanner is None:
+                for zoom in (False, True):
+                    print(plates_only(out, zoom), flush=True)
+            else:
+                print(report(run_set(out, scanner), args.misses), flush=True)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -120,13 +120,18 @@ def score_image(s: SetScore, name: str, rows: list[dict], orig: np.ndarray, red:
                     s.keep_kept += 1
 
 
+def truth_by_file(folder: Path) -> dict[str, list[dict]]:
+    """A set's truth.json rows, grouped by the image they belong to."""
+    by_file: dict[str, list[dict]] = defaultdict(list)
+    for r in json.loads((folder / "truth.json").read_text()):
+        by_file[r["file"]].append(r)
+    return by_file
+
+
 def run_set(folder: Path, scanner, limit: Optional[int] = None, save: Optional[Path] = None) -> SetScore:
     from scanner.api import output_path
 
-    truth = json.loads((folder / "truth.json").read_text())
-    by_file: dict[str, list[dict]] = defaultdict(list)
-    for r in truth:
-        by_file[r["file"]].append(r)
+    by_file = truth_by_file(folder)
     s = SetScore(folder.name)
     # Images whose source repository grants no licence are not in the project's repository (bench/real_data/README):
     # a fresh clone scores the rest and says how many were absent.

@@ -21,7 +21,6 @@ import json
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
@@ -29,7 +28,7 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
-from .real import ROOT, destroyed  # noqa: F401  (ROOT puts the project on sys.path)
+from .real import ROOT, destroyed, truth_by_file  # noqa: F401  (ROOT puts the project on sys.path)
 
 OVERLAP = 1 / 3  # a finding "is" a truth object when the overlap is this share of the smaller of the two boxes
 
@@ -127,9 +126,7 @@ def score_photo(s: PhotoScore, name: str, rows: list[dict], orig: np.ndarray, re
 def run_set(folder: Path, scanner) -> PhotoScore:
     from scanner.api import output_path
 
-    by_file: dict[str, list[dict]] = defaultdict(list)
-    for r in json.loads((folder / "truth.json").read_text()):
-        by_file[r["file"]].append(r)
+    by_file = truth_by_file(folder)
     s = PhotoScore(folder.name)
     with tempfile.TemporaryDirectory(prefix="real-photos.") as out:
         for rel in sorted(f for f in by_file if (folder / f).is_file()):  # unlicensed images may be absent
