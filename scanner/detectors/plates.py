@@ -204,23 +204,17 @@ def find_candidates(rgb: np.ndarray, max_side: int = WORK_MAX_SIDE) -> tuple[lis
 def zoom_windows(faint: Sequence[Region], w: int, h: int) -> list[Box]:
     """Windows of a w x h picture around faint or small first-pass blobs (the most probable first), grown to at
     least ZOOM_WINDOW px and ZOOM_GROW times the blob; windows that overlap merge into one."""
-    windows: list[Box] = []
+    windows: list[Box] = []  # never two that overlap
     for r in sorted(faint, key=lambda r: r.mean_prob, reverse=True)[:ZOOM_MAX]:
         cx, cy = (r.box[0] + r.box[2]) / 2, (r.box[1] + r.box[3]) / 2
         half_w = max(ZOOM_WINDOW, ZOOM_GROW * geometry.width(r.box)) / 2
         half_h = max(ZOOM_WINDOW, ZOOM_GROW * geometry.height(r.box)) / 2
-        windows.append(geometry.clip((int(cx - half_w), int(cy - half_h), int(cx + half_w), int(cy + half_h)), w, h))
-    merged = True
-    while merged:  # merge until no two windows overlap
-        merged = False
-        for i in range(len(windows)):
-            for j in range(i + 1, len(windows)):
-                if geometry.intersection(windows[i], windows[j]):
-                    windows[i] = geometry.union([windows[i], windows.pop(j)])
-                    merged = True
-                    break
-            if merged:
-                break
+        win = geometry.clip((int(cx - half_w), int(cy - half_h), int(cx + half_w), int(cy + half_h)), w, h)
+        # The new window swallows every window it overlaps (again once it has grown).
+        while (hit := next((o for o in windows if geometry.intersection(o, win)), None)) is not None:
+            windows.remove(hit)
+            win = geometry.union([hit, win])
+        windows.append(win)
     return windows
 
 
