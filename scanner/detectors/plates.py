@@ -37,7 +37,7 @@ import numpy as np
 
 from .. import geometry
 from ..findings import Box, Finding
-from ..regionnet import Region, RegionNet, blobs
+from ..regionnet import Region, RegionNet, blobs, get_net
 from ..text.lexicon import word_info
 from .base import Frame
 from .screens import downscale, to_gray
@@ -369,7 +369,7 @@ class PlateDetector:
             if self.engine is not None:
                 x0, y0, x1, y1 = r.box
                 corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
-                read, rconf = read_plate(self.engine, rgb, corners, two_line=geometry.width(r.box) < 2.2 * (y1 - y0))
+                read, rconf = read_plate(self.engine, rgb, corners, two_line=x1 - x0 < 2.2 * (y1 - y0))
                 plate_text = bool(read) and plate_like_text(read)
                 if vetoed_by_reading(read, rconf) or (r.mean_prob < NET_MIN_MEAN and not plate_text):
                     continue
@@ -409,7 +409,6 @@ def merged_into_prior(plate: Finding, prior: Sequence[Finding]) -> Optional[Find
 
 
 def make(options, policy) -> PlateDetector:
-    from ..regionnet import get_net
     from ..text.ocr import get_engine
 
     return PlateDetector(get_engine(options.ocr), net=get_net("plates"))
