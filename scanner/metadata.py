@@ -72,6 +72,18 @@ _PLUMBING = {"dpi", "gamma", "transparency", "icc_profile", "exif", "xmp", "XML:
              "chromaticity", "dpi_unit", "resolution", "timestamp", "blend", "disposal", "version", "extension",
              "bit_depth", "primaries", "transfer_characteristics", "matrix_coefficients", "full_range_flag",
              "depth_images", "thumbnails", "original_orientation", "save_all", "nclx_profile", "heif", "aux"}
+_TECHNICAL_KEYS = {"software", "encoder", "creation software"}  # PNG text keys naming the program that wrote the file
+# Comments that encoders and optimisers write into every file they touch: a program's name and version, nothing
+# about a person or place. Matched whole, so "Compressed by jpeg-recompress; Jane Doe, ward 4" is still reported.
+_ENCODER_STAMP = re.compile(
+    r"CREATOR: gd-jpeg v[\d.]+ \(using IJG JPEG v\d+\),?( (default )?quality = \d+)?"
+    r"|(compressed|optimi[sz]ed|processed|created|generated|edited|made|saved|written) (by|with|using) "
+    r"(jpeg-recompress|jpegmini|imagemagick|graphicsmagick|gimp|tinypng|tinyjpg|kraken\.io|imageoptim|mozjpeg|"
+    r"jpegoptim|jpegtran|guetzli|photoshop|adobe photoshop|paint\.net|libvips|ffmpeg|xnview|irfanview|pillow|"
+    r"squoosh|lightroom|snapseed)([ -]v?[\w.]+)*( on a \w+)?"
+    r"|LEAD Technologies Inc\. V[\d.]+|Lav[cf]\d+(\.\d+)*|AppleMark|Intel\(R\) JPEG Library, version [\d,. ]+"
+    r"|File written by Adobe Photoshop\S* [\d.]+|Handmade Software, Inc\. Image Alchemy v[\d.]+",
+    re.I)
 _NAME_KEYS = re.compile(r"author|artist|creator|owner|by-?line|person|name", re.I)
 _XMP_GPS = re.compile(r"GPSLatitude|GPSLongitude", re.I)
 _XMP_NAME = re.compile(r"dc:creator|CameraOwnerName|exif:Artist|photoshop:AuthorsPosition|xmpRights:Owner|"
@@ -99,14 +111,29 @@ def _text(v) -> Optional[str]:
     if isinstance(v, bytes):
         if v.startswith(b"ASCII\0\0\0") or v.startswith(b"UNICODE\0"):  # EXIF UserComment prefix
             v = v[8:]
-        try:
-            s = v.decode("utf-16-le") if len(v) % 2 == 0 and b"\0" in v[1::2] else v.decode("utf-8")
-        except UnicodeDecodeError:
-            s = v.decode("latin-1")
+        s = _decode(v)
     else:
         s = str(v)
     s = " ".join(s.replace("\0", " ").split())
     return (s[:120] + "…") if len(s) > 120 else (s or None)
+
+
+def _decode(v: bytes) -> str:
+    """UTF-16 when most odd bytes are NUL (Windows XP tags hold ASCII as UTF-16), else UTF-8, else UTF-16 for an
+    even-length NUL-terminated value (XP tags in other scripts), else Latin-1. One trailing NUL alone, as in an
+    encoder's 'Lavc55.18.102\\0', is not UTF-16."""
+    if len(v) % 2 == 0 and v[1::2].count(0) * 2 >= len(v) // 2:
+        return v.decode("utf-16-le", "replace")
+    try:
+        return v.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if len(v) % 2 == 0 and v.endswith(b"\0\0"):
+        try:
+            return v.decode("utf-16-le")
+        except UnicodeDecodeError:
+            pass
+    return v.decode("latin-1")
 
 
 def _dms(v, ref) -> Optional[float]:
@@ -184,11 +211,12 @@ def _text_chunk_items(info: dict) -> list[MetadataItem]:
     for key, value in info.items():
         if not isinstance(key, str) or key in _PLUMBING or not isinstance(value, (str, bytes)):
             continue
-        if not _text(value):
+        text = _text(value)
+        if not text or key.lower() in _TECHNICAL_KEYS or _ENCODER_STAMP.fullmatch(text.strip(" .")):
             continue
         high = bool(_NAME_KEYS.search(key))
         items.append(MetadataItem("owner" if high else "text", f"text chunk '{key}'", "high" if high else "medium",
-                                  "text", _text(value)))
+                                  "text", text))
     return items
 
 

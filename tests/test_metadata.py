@@ -100,6 +100,40 @@ def test_png_text_chunks_author_is_high_comment_is_medium():
     assert items["text"].value == "bed 4 Garcia" and items["text"].severity == "medium"
 
 
+@pytest.mark.parametrize("stamp", [b"CREATOR: gd-jpeg v1.0 (using IJG JPEG v62), quality = 70",
+                                   b"Compressed by jpeg-recompress", b"LEAD Technologies Inc. V1.01",
+                                   b"Lavc55.18.102\0", b"Created with GIMP"])
+def test_an_encoders_own_comment_is_not_a_finding(stamp):
+    """Programs stamp every file they write with their name: that identifies nobody, and reporting it turned
+    ordinary web photos into `review` (real PHI-free photos, bench/real_data/photos_neg_*)."""
+    assert _items(_jpeg_bytes(comment=stamp)) == {}
+
+
+@pytest.mark.parametrize("comment", [b"Compressed by jpeg-recompress; Jane Doe, ward 4",
+                                     b"Created by Jane Doe",
+                                     b"File source: https://commons.wikimedia.org/wiki/File:Jane_Doe_2016.jpg"])
+def test_a_comment_that_says_more_than_the_encoder_is_still_reported(comment):
+    items = _items(_jpeg_bytes(comment=comment))
+    assert items["text"].value == comment.decode()
+
+
+def test_png_software_key_is_technical_but_a_name_key_is_not():
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", "gnome-screenshot")
+    info.add_text("Creator", "Dr Roe")
+    buf = io.BytesIO()
+    Image.fromarray(_rgb()).save(buf, "PNG", pnginfo=info)
+    assert set(_items(buf.getvalue())) == {"owner"}
+
+
+def test_decode_tells_utf16_tags_from_a_trailing_nul():
+    assert metadata._decode(b"Lavc55.18.102\0") == "Lavc55.18.102\0"
+    assert metadata._decode("Jane Roe".encode("utf-16-le") + b"\0\0") == "Jane Roe\0"
+    assert metadata._decode("王芳".encode("utf-16-le") + b"\0\0") == "王芳\0"
+    assert metadata._decode("Zoë".encode("utf-8")) == "Zoë"
+    assert metadata._decode(b"Zo\xeb") == "Zoë"
+
+
 def test_webp_xmp_gps():
     xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description exif:GPSLatitude="51,30.0N" '
            b'exif:GPSLongitude="0,7.65W"/></rdf:RDF></x:xmpmeta>')
