@@ -182,7 +182,7 @@ def test_room_number_on_a_board_is_not_a_plate(engine):
 
 
 # ------------------------------------------------- the learned plate finder's blobs and readings (pure logic)
-from scanner.detectors.plates import (NET_MIN_MEAN, NET_PAD, ZOOM_MAX, plate_blobs, vetoed_by_reading,  # noqa: E402
+from scanner.detectors.plates import (NET_MIN_MEAN, NET_PAD, ZOOM_MAX, lower_case, plate_blobs, vetoed_by_reading,  # noqa: E402
                                       zoom_windows)
 from scanner.regionnet import Region, blobs, canvas_size  # noqa: E402
 
@@ -282,6 +282,18 @@ def test_plate_blobs_are_clipped_to_the_picture():
 ])
 def test_vetoed_by_reading(read, conf, vetoed):
     assert vetoed_by_reading(read, conf) is vetoed
+
+
+@pytest.mark.parametrize("read,lower", [
+    ("hana", True),  # a laptop screen's lettering the rules took for 7 glyphs (photoprism desk photo)
+    ("© CarSpotterQVS", True),
+    ("ab12cde", True),
+    ("KS67 AEA", False),
+    ("B 回", False),  # a Chinese plate's province character is not Latin lower case
+    ("x-1234", False),  # one lower-case letter: an OCR slip on a plate
+])
+def test_lower_case_lettering_is_not_a_plate(read, lower):
+    assert lower_case(read) is lower
 
 
 @pytest.fixture(scope="module")

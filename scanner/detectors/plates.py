@@ -10,7 +10,7 @@ The rules are geometry plus OCR:
    many tall narrow bars are a barcode;
 3. reading: the crop goes to the OCR engine; text shaped like a plate (4-9 letters/digits with a digit) raises
    the confidence, and confidently read text without any digit (EXIT, RADIOLOGY), or of four characters where
-   four glyphs were counted (a room number, 509A), rejects the candidate. A plate whose characters OCR misreads
+   four glyphs were counted (a room number, 509A), or in lower case (a laptop's screen), rejects the candidate. A plate whose characters OCR misreads
    is still reported from geometry alone.
 
 A learned plate finder runs beside the rules (union for recall): a small segmentation net trained by this project
@@ -233,6 +233,11 @@ def plate_blobs(regions: Sequence[Region], w: int, h: int) -> list[Region]:
     return out
 
 
+def lower_case(read: str) -> bool:
+    """Two or more lower-case Latin letters: lettering, not a plate (plates are read in capitals)."""
+    return sum(c.islower() for c in re.sub(r"[^A-Za-z0-9]", "", read)) >= 2
+
+
 def vetoed_by_reading(read: str, conf: float) -> bool:
     """Text read clearly from a learned candidate that shows it is not a plate: lower-case lettering (watermarks,
     shop signs), a dictionary word with no digit (EMERGENCY; a vanity plate is rarely a plain word), or three or
@@ -240,7 +245,7 @@ def vetoed_by_reading(read: str, conf: float) -> bool:
     if not read or conf < CLEAR_READ:
         return False
     alnum = re.sub(r"[^A-Za-z0-9]", "", read)
-    if sum(c.islower() for c in alnum) >= 2 or len(alnum) <= 4:
+    if lower_case(read) or len(alnum) <= 4:
         return True
     words = re.findall(r"[A-Za-z]{3,}", read)
     return not any(c.isdigit() for c in alnum) and bool(words) and all(word_info(t).common for t in words)
@@ -342,6 +347,8 @@ class PlateDetector:
                     conf, text, note = max(conf, read_confidence(rconf)), read, note + ", plate-like text"
                 elif read and rconf >= CLEAR_READ and not any(ch.isdigit() for ch in read) and len(read.strip()) >= 3:
                     continue  # clearly read lettering without a digit: a sign or a badge, not a plate
+                elif read and rconf >= CLEAR_READ and lower_case(read):
+                    continue  # lower-case lettering: a screen's or a sign's, plates are capitals
                 elif read and rconf >= CLEAR_READ and c.glyphs <= 4 and len(re.sub(r"[^A-Za-z0-9]", "", read)) <= 4:
                     continue  # four characters, clearly read and counted alike: a room number or a bed label
                 elif read:
