@@ -264,11 +264,14 @@ def inspect_file(path: Path, flags: Optional[dict] = None) -> list[MetadataItem]
             warnings.simplefilter("ignore")
             with Image.open(path) as img:
                 items = read_items(img)
+        read = True
     except Exception:
-        items = []
+        items, read = [], False
     seen = {i.what for i in items}
     alias = {"xmp": {"xmp", "gps", "owner", "place"}}
     for extra in items_from_flags(flags or {}):
+        if read and extra.source == "text":
+            continue  # the reader saw the same text chunks and judged their values (an encoder's stamp is none)
         if extra.what not in seen and not (alias.get(extra.what, set()) & seen):
             items.append(extra)
     return items

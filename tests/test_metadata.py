@@ -160,6 +160,17 @@ def test_flags_from_media_loader_are_reported_when_values_cannot_be_read(tmp_pat
     assert items["gps"].severity == "high" and items["owner"].severity == "high" and "text" in items
 
 
+def test_an_encoder_stamp_stays_silent_through_the_loaders_flags(tmp_path):
+    """media.load_image flags every text chunk; once the reader has judged the values, the flag adds nothing."""
+    from scanner import media
+
+    p = tmp_path / "stamp.jpg"
+    p.write_bytes(_jpeg_bytes(comment=b"CREATOR: gd-jpeg v1.0 (using IJG JPEG v62), quality = 70"))
+    loaded = media.load_image(p)
+    assert loaded.metadata.get("text_chunks") == ["comment"]
+    assert metadata.inspect_file(p, loaded.metadata) == []
+
+
 def test_findings_group_by_kind_cover_the_whole_image_and_take_the_worst_severity():
     items = [metadata.MetadataItem("time", "EXIF capture time", "medium", "exif", "2024:05:01"),
              metadata.MetadataItem("time", "EXIF modification time", "medium", "exif", "2024:05:02"),

@@ -285,7 +285,7 @@ def test_vetoed_by_reading(read, conf, vetoed):
 
 
 @pytest.mark.parametrize("read,lower", [
-    ("hana", True),  # a laptop screen's lettering the rules took for 7 glyphs (photoprism desk photo)
+    ("hana", True),  # lettering on a screen
     ("© CarSpotterQVS", True),
     ("ab12cde", True),
     ("KS67 AEA", False),

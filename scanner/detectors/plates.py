@@ -10,8 +10,8 @@ The rules are geometry plus OCR:
    many tall narrow bars are a barcode;
 3. reading: the crop goes to the OCR engine; text shaped like a plate (4-9 letters/digits with a digit) raises
    the confidence, and confidently read text without any digit (EXIT, RADIOLOGY), or of four characters where
-   four glyphs were counted (a room number, 509A), or in lower case (a laptop's screen), rejects the candidate. A plate whose characters OCR misreads
-   is still reported from geometry alone.
+   four glyphs were counted (a room number, 509A), or in lower case (lettering on a screen or a sign), rejects
+   the candidate. A plate whose characters OCR misreads is still reported from geometry alone.
 
 A learned plate finder runs beside the rules (union for recall): a small segmentation net trained by this project
 on licensed plate photos (scanner.regionnet, models/plates.onnx) maps plate pixels on a 1280 px canvas. With it, a
