@@ -182,8 +182,8 @@ def test_room_number_on_a_board_is_not_a_plate(engine):
 
 
 # ------------------------------------------------- the learned plate finder's blobs and readings (pure logic)
-from scanner.detectors.plates import (NET_MIN_MEAN, NET_PAD, ZOOM_MAX, lower_case, plate_blobs, vetoed_by_reading,  # noqa: E402
-                                      zoom_windows)
+from scanner.detectors.plates import (NET_MIN_MEAN, NET_PAD, ZOOM_MAX, lower_case, plate_blobs,  # noqa: E402
+                                      vetoed_by_reading, zoom_windows)
 from scanner.regionnet import Region, blobs, canvas_size  # noqa: E402
 
 
