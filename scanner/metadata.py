@@ -5,6 +5,12 @@ show the unredacted original) and free-text chunks, reported as findings of kind
 (re-opening only the file's header), turns them into findings (category "metadata", box = the whole image) and
 builds the reduced EXIF kept by `--keep-metadata`.
 
+Not findings, because they identify nobody and made ordinary web photos `review` (bench/real_data): values that
+every file from some program or camera carries (an encoder's comment such as "CREATOR: gd-jpeg …" or JPEGmini's,
+"Screenshot", "SONY DSC"), PNG Software keys, XMP packets holding only technical properties (resolution, colour,
+document ids, edit settings) and an IPTC envelope without records. Anything else unknown in XMP or IPTC is still
+reported (low) for a person to look at.
+
 Action semantics: a metadata finding is never painted. Redacted outputs are fresh encodes that carry no metadata
 at all (media.encode_image), so "redact" means "stripped"; redact.py skips kind "metadata" when painting.
 
@@ -76,19 +82,47 @@ _TECHNICAL_KEYS = {"software", "encoder", "creation software"}  # PNG text keys 
 # Comments that encoders and optimisers write into every file they touch: a program's name and version, nothing
 # about a person or place. Matched whole, so "Compressed by jpeg-recompress; Jane Doe, ward 4" is still reported.
 _ENCODER_STAMP = re.compile(
-    r"CREATOR: gd-jpeg v[\d.]+ \(using IJG JPEG v\d+\),?( (default )?quality = \d+)?"
+    r"CREATOR: gd-jpeg v[\d.]+ \(using IJG JPEG v\d+\),?( quality = \d+| default quality)?"
     r"|(compressed|optimi[sz]ed|processed|created|generated|edited|made|saved|written) (by|with|using) "
     r"(jpeg-recompress|jpegmini|imagemagick|graphicsmagick|gimp|tinypng|tinyjpg|kraken\.io|imageoptim|mozjpeg|"
     r"jpegoptim|jpegtran|guetzli|photoshop|adobe photoshop|paint\.net|libvips|ffmpeg|xnview|irfanview|pillow|"
     r"squoosh|lightroom|snapseed)([ -]v?[\w.]+)*( on a \w+)?"
     r"|LEAD Technologies Inc\. V[\d.]+|Lav[cf]\d+(\.\d+)*|AppleMark|Intel\(R\) JPEG Library, version [\d,. ]+"
-    r"|File written by Adobe Photoshop\S* [\d.]+|Handmade Software, Inc\. Image Alchemy v[\d.]+",
+    r"|File written by Adobe Photoshop\S* [\d.]+|Handmade Software, Inc\. Image Alchemy v[\d.]+"
+    r"|cmp\d+(\.\d+)+Lq\d+ 0x[0-9a-f]+",  # JPEGmini
     re.I)
+# Descriptions and comments that cameras, phones and screenshot tools fill in themselves, the same in every file.
+_BOILERPLATE = {"screenshot", "exif_jpeg_420", "exif_jpeg_422", "exif_jpeg_picture", "olympus digital camera",
+                "sony dsc", "konica minolta digital camera", "minolta digital camera", "default", "picture",
+                "image", "photo", "samsung", "digital camera", "camera", "jpeg"}
 _NAME_KEYS = re.compile(r"author|artist|creator|owner|by-?line|person|name", re.I)
 _XMP_GPS = re.compile(r"GPSLatitude|GPSLongitude", re.I)
 _XMP_NAME = re.compile(r"dc:creator|CameraOwnerName|exif:Artist|photoshop:AuthorsPosition|xmpRights:Owner|"
                        r"Iptc4xmpCore:CreatorContactInfo|mwg-rs:Name|MP:PersonDisplayName", re.I)
 _XMP_PLACE = re.compile(r"photoshop:City|Iptc4xmpCore:Location|Iptc4xmpExt:LocationShown|photoshop:State", re.I)
+
+# XMP: the packet's own plumbing, properties that are technical (resolution, colour, edit settings, document ids,
+# the program that wrote it), dates and serial numbers. A packet holding only technical properties is no finding;
+# one holding anything else unknown is reported (low) for a person to look at.
+_XMP_PROPERTY = re.compile(r"(?<=[<\s])([A-Za-z][\w.-]*:[A-Za-z][\w.-]*)(?=[\s=>/])")
+_XMP_PLUMBING = {"x", "rdf", "xmlns", "xml", "xmptk"}
+_XMP_TECHNICAL_PREFIXES = {"tiff", "xmpMM", "stEvt", "stRef", "crs", "crd", "stDim", "xmpG", "xmpTPg", "pdf",
+                           "illustrator", "GCamera", "GDepth", "GImage", "hdrgm", "Container", "Item", "apdi"}
+_XMP_TECHNICAL = {"xmp:CreatorTool", "xmp:Rating", "xmp:Label", "dc:format", "photoshop:ColorMode",
+                  "photoshop:ICCProfile", "photoshop:LegacyIPTCDigest", "photoshop:History", "exif:ExifVersion",
+                  "exif:ColorSpace", "exif:PixelXDimension", "exif:PixelYDimension", "exif:ExposureTime",
+                  "exif:FNumber", "exif:ISOSpeedRatings", "exif:FocalLength", "exif:Flash", "exif:WhiteBalance",
+                  "exif:ExposureProgram", "exif:MeteringMode", "exif:ExposureBiasValue", "exif:MaxApertureValue",
+                  "exif:ShutterSpeedValue", "exif:ApertureValue", "exif:FocalLengthIn35mmFilm", "exif:SceneType",
+                  "exif:ExposureMode", "exif:SceneCaptureType", "exif:Contrast", "exif:Saturation", "exif:Sharpness",
+                  "exif:SensingMethod", "exif:FileSource", "exif:CustomRendered", "exif:DigitalZoomRatio",
+                  "exif:Fired", "exif:Return", "exif:Mode", "exif:Function", "exif:RedEyeMode", "exif:LightSource",
+                  "aux:Lens", "aux:LensInfo", "aux:LensID", "exifEX:LensModel", "exifEX:LensMake",
+                  "exifEX:LensSpecification", "exifEX:PhotographicSensitivity"}
+_XMP_TIMES = {"xmp:CreateDate", "xmp:ModifyDate", "xmp:MetadataDate", "exif:DateTimeOriginal",
+              "exif:DateTimeDigitized", "photoshop:DateCreated", "stEvt:when"}
+_XMP_SERIALS = {"aux:SerialNumber", "aux:LensSerialNumber", "exifEX:BodySerialNumber", "exifEX:LensSerialNumber",
+                "aux:ImageNumber"}
 
 # IPTC-IIM records (record 2) that identify someone or somewhere.
 _IPTC: dict[tuple[int, int], tuple[str, str, str]] = {
@@ -166,6 +200,8 @@ def _exif_items(exif: Image.Exif) -> list[MetadataItem]:
         for tag, value in tags.items():
             if tag in _EXIF_TAGS and _text(value):
                 what, label, sev = _EXIF_TAGS[tag]
+                if what == "text" and boilerplate(_text(value)):
+                    continue
                 items.append(MetadataItem(what, label, sev, "exif", _text(value)))
     if _MAKERNOTE in sub:
         items.append(MetadataItem("makernote", "EXIF maker note (opaque; may hold serials or previews)", "low",
@@ -175,6 +211,24 @@ def _exif_items(exif: Image.Exif) -> list[MetadataItem]:
         items.append(MetadataItem("thumbnail", "embedded EXIF thumbnail (can show the unredacted original)",
                                   "high", "exif"))
     return items
+
+
+def boilerplate(text: str) -> bool:
+    """A value every file from some program or camera carries: an encoder's stamp, 'Screenshot', 'SONY DSC'."""
+    t = text.strip(" .\0")
+    return t.lower() in _BOILERPLATE or bool(_ENCODER_STAMP.fullmatch(t))
+
+
+def _xmp_value(s: str, prop: str) -> str:
+    """The text of an XMP property, as an attribute or an element (its rdf:Alt/rdf:li wrappers dropped)."""
+    m = re.search(rf'{re.escape(prop)}\s*=\s*"([^"]*)"', s) or re.search(
+        rf"<{re.escape(prop)}[^>]*>(.*?)</{re.escape(prop)}>", s, re.S)
+    return re.sub(r"<[^>]+>", " ", m.group(1)).strip() if m else ""
+
+
+def xmp_properties(s: str) -> set[str]:
+    """The prefixed property names an XMP packet sets (as elements or attributes), less the packet's plumbing."""
+    return {p for p in _XMP_PROPERTY.findall(s) if p.split(":")[0] not in _XMP_PLUMBING}
 
 
 def _xmp_items(xmp) -> list[MetadataItem]:
@@ -188,9 +242,20 @@ def _xmp_items(xmp) -> list[MetadataItem]:
         items.append(MetadataItem("owner", "XMP creator / person name", "high", "xmp"))
     if _XMP_PLACE.search(s):
         items.append(MetadataItem("place", "XMP location", "high", "xmp"))
-    if not items:
+    props = xmp_properties(s)
+    if props & _XMP_TIMES:
+        items.append(MetadataItem("time", "XMP date/time", "medium", "xmp"))
+    if props & _XMP_SERIALS:
+        items.append(MetadataItem("serial", "XMP camera or lens serial number", "medium", "xmp"))
+    if not items and not all(_xmp_technical(p) or boilerplate(_xmp_value(s, p)) for p in props):
+        # Something we do not know is in it (a description, a title, keywords …): a person should look.
         items.append(MetadataItem("xmp", "XMP metadata block", "low", "xmp"))
     return items
+
+
+def _xmp_technical(prop: str) -> bool:
+    prefix = prop.split(":")[0]
+    return prop not in _XMP_TIMES | _XMP_SERIALS and (prefix in _XMP_TECHNICAL_PREFIXES or prop in _XMP_TECHNICAL)
 
 
 def _iptc_items(img: Image.Image) -> list[MetadataItem]:
@@ -201,7 +266,9 @@ def _iptc_items(img: Image.Image) -> list[MetadataItem]:
     except Exception:
         iptc = {}
     items = [MetadataItem(*_IPTC[k], "iptc", _text(v)) for k, v in iptc.items() if k in _IPTC]
-    if iptc and not items:
+    # Record 1 is the envelope (character set, version) and 2:0 the record's version: no content at all.
+    content = [k for k in iptc if k[0] != 1 and k != (2, 0)]
+    if content and not items:
         items.append(MetadataItem("iptc", "IPTC metadata block", "low", "iptc"))
     return items
 
@@ -212,7 +279,7 @@ def _text_chunk_items(info: dict) -> list[MetadataItem]:
         if not isinstance(key, str) or key in _PLUMBING or not isinstance(value, (str, bytes)):
             continue
         text = _text(value)
-        if not text or key.lower() in _TECHNICAL_KEYS or _ENCODER_STAMP.fullmatch(text.strip(" .")):
+        if not text or key.lower() in _TECHNICAL_KEYS or boilerplate(text):
             continue
         high = bool(_NAME_KEYS.search(key))
         items.append(MetadataItem("owner" if high else "text", f"text chunk '{key}'", "high" if high else "medium",
@@ -270,8 +337,8 @@ def inspect_file(path: Path, flags: Optional[dict] = None) -> list[MetadataItem]
     seen = {i.what for i in items}
     alias = {"xmp": {"xmp", "gps", "owner", "place"}}
     for extra in items_from_flags(flags or {}):
-        if read and extra.source == "text":
-            continue  # the reader saw the same text chunks and judged their values (an encoder's stamp is none)
+        if read and extra.source in ("text", "xmp"):
+            continue  # the reader saw the same chunks and packet and judged them (an encoder's stamp is nothing)
         if extra.what not in seen and not (alias.get(extra.what, set()) & seen):
             items.append(extra)
     return items

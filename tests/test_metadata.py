@@ -53,9 +53,12 @@ def exif_with_thumbnail(thumb: bytes) -> bytes:
 
 def with_iptc(jpeg: bytes, byline: bytes, city: bytes) -> bytes:
     """Insert a Photoshop APP13 segment with IPTC-IIM by-line and city records after the JPEG's SOI marker."""
-    def rec(ds, val):
-        return bytes([0x1C, 2, ds]) + struct.pack(">H", len(val)) + val
-    iim = rec(80, byline) + rec(90, city)
+    return with_iim(jpeg, [(2, 80, byline), (2, 90, city)])
+
+
+def with_iim(jpeg: bytes, records: list[tuple[int, int, bytes]]) -> bytes:
+    """Insert a Photoshop APP13 segment holding these IPTC-IIM (record, dataset, value) records."""
+    iim = b"".join(bytes([0x1C, r, ds]) + struct.pack(">H", len(v)) + v for r, ds, v in records)
     res = b"8BIM" + struct.pack(">H", 0x0404) + b"\0\0" + struct.pack(">I", len(iim)) + iim + b"\0" * (len(iim) % 2)
     payload = b"Photoshop 3.0\0" + res
     return jpeg[:2] + b"\xff\xed" + struct.pack(">H", len(payload) + 2) + payload + jpeg[2:]
@@ -101,6 +104,8 @@ def test_png_text_chunks_author_is_high_comment_is_medium():
 
 
 @pytest.mark.parametrize("stamp", [b"CREATOR: gd-jpeg v1.0 (using IJG JPEG v62), quality = 70",
+                                   b"CREATOR: gd-jpeg v1.0 (using IJG JPEG v62), default quality\n",
+                                   b"cmp3.10.3.3Lq4 0xbd3f8ad3",
                                    b"Compressed by jpeg-recompress", b"LEAD Technologies Inc. V1.01",
                                    b"Lavc55.18.102\0", b"Created with GIMP"])
 def test_an_encoders_own_comment_is_not_a_finding(stamp):
@@ -132,6 +137,49 @@ def test_decode_tells_utf16_tags_from_a_trailing_nul():
     assert metadata._decode("王芳".encode("utf-16-le") + b"\0\0") == "王芳\0"
     assert metadata._decode("Zoë".encode("utf-8")) == "Zoë"
     assert metadata._decode(b"Zo\xeb") == "Zoë"
+
+
+def _xmp_packet(body: str) -> bytes:
+    return (f'<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="XMP Core 6.0.0"><rdf:RDF xmlns:rdf="r">'
+            f'<rdf:Description rdf:about="" xmlns:tiff="t" xmlns:xmpMM="m" xmlns:exif="e" xmlns:xmp="x" '
+            f'xmlns:dc="d" xmlns:aux="a" {body}</rdf:RDF></x:xmpmeta>').encode()
+
+
+def _xmp_items_of(body: str) -> dict[str, metadata.MetadataItem]:
+    buf = io.BytesIO()
+    Image.fromarray(_rgb()).save(buf, "WEBP", xmp=_xmp_packet(body))
+    return _items(buf.getvalue())
+
+
+def test_xmp_with_only_technical_properties_is_no_finding():
+    # Resolution and document ids (Photoshop's export), and a macOS screenshot's own comment.
+    assert _xmp_items_of('tiff:XResolution="72/1" xmpMM:DocumentID="xmp.did:1A2B" xmpMM:InstanceID="x:3C"/>') == {}
+    assert _xmp_items_of('><exif:PixelXDimension>518</exif:PixelXDimension>'
+                         '<exif:UserComment>Screenshot</exif:UserComment></rdf:Description>') == {}
+
+
+def test_xmp_dates_serials_and_unknown_text_are_reported():
+    assert _xmp_items_of('xmp:CreateDate="2024-05-01T10:00:00"/>')["time"].severity == "medium"
+    assert _xmp_items_of('aux:SerialNumber="12345"/>')["serial"].severity == "medium"
+    unknown = _xmp_items_of('><dc:description><rdf:Alt><rdf:li>Bed 4, Mrs Garcia</rdf:li></rdf:Alt>'
+                            '</dc:description></rdf:Description>')
+    assert unknown["xmp"].severity == "low"
+
+
+def test_iptc_envelope_alone_is_no_finding():
+    assert _items(with_iim(_jpeg_bytes(), [(1, 90, b"\x1b%G"), (1, 0, b"\x00\x04")])) == {}
+    agency = _items(with_iim(_jpeg_bytes(), [(1, 90, b"\x1b%G"), (2, 116, b"(c) Example Photo Agency")]))
+    assert agency["iptc"].severity == "low"
+
+
+def test_camera_boilerplate_descriptions_are_no_finding():
+    for text in ("OLYMPUS DIGITAL CAMERA", "Exif_JPEG_420", "SONY DSC"):
+        e = Image.Exif()
+        e[0x010E] = text
+        assert _items(_jpeg_bytes(exif=e.tobytes())) == {}, text
+    e = Image.Exif()
+    e[0x010E] = "Ward 4, Mrs Garcia"
+    assert _items(_jpeg_bytes(exif=e.tobytes()))["text"].value == "Ward 4, Mrs Garcia"
 
 
 def test_webp_xmp_gps():
