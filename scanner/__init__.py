@@ -1,10 +1,26 @@
-"""scanner: find and redact patient identifiers in photos and videos before they are posted."""
+"""scanner: find and redact patient identifiers in photos and videos before they are posted.
+
+The public names load on first use (PEP 562), so `import scanner` and `scanner --help` do not pay for NumPy,
+OpenCV and the detectors until a scan needs them.
+"""
 from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-from .api import ScanOptions, redact, scan  # noqa: E402
-from .batch import BatchResult, scan_folder  # noqa: E402
-from .findings import Finding, ScanResult, SourceInfo  # noqa: E402
+_PUBLIC = {"scan": "api", "redact": "api", "ScanOptions": "options", "scan_folder": "batch", "BatchResult": "batch",
+           "Finding": "findings", "ScanResult": "findings", "SourceInfo": "findings"}
+__all__ = [*_PUBLIC, "__version__"]
 
-__all__ = ["scan", "redact", "scan_folder", "BatchResult", "ScanOptions", "Finding", "ScanResult", "SourceInfo", "__version__"]
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'scanner' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))

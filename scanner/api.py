@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
@@ -17,24 +17,9 @@ from .detectors import build_detectors
 from .detectors.base import Detector, Frame
 from .findings import Finding, ScanResult, SourceInfo, decide_verdict, drop_duplicates, number_findings
 from .metadata import metadata_findings, sanitized_exif
+from .options import STYLES, ScanOptions
 from .policy import Policy
-from .redact import STYLES, annotate_image, redact_image
-
-
-@dataclass(frozen=True)
-class ScanOptions:
-    ocr: str = "rapid"  # rapid | easyocr | all
-    style: str = "fill"  # fill | pixelate | blur (redact only)
-    include_text: bool = False  # unmasked text in the findings file
-    allow_faces: Optional[str] = None  # folder of photos of people who may stay visible
-    keep_metadata: bool = False
-    strip_audio: bool = False  # video: drop the audio track from the redacted copy
-    policy_file: Optional[str] = None
-    redact_screens: bool = False  # redact whole screen/whiteboard regions, not only the text read in them
-    skip: tuple[str, ...] = ()  # detector names to leave out (see scanner.detectors.REGISTRY)
-
-    def settings(self) -> dict:
-        return {k: v for k, v in asdict(self).items()}
+from .redact import annotate_image, redact_image
 
 
 class Scanner:

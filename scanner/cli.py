@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 from rich.console import Console
@@ -14,12 +14,12 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__
-from .api import ScanOptions
-from .batch import FileOutcome, run_batch
-from .findings import Finding, ScanResult, SourceInfo
-from .text.ocr import ENGINES
-from .policy import PolicyError
-from .redact import STYLES
+from .options import OCR_ENGINES as ENGINES
+from .options import STYLES, ScanOptions
+
+if TYPE_CHECKING:  # the scanning modules load when a command runs, not for --help
+    from .batch import FileOutcome
+    from .findings import ScanResult
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Find and redact patient identifiers (PHI) in photos before they are posted.")
@@ -81,6 +81,8 @@ def _run(paths: List[Path], out: Path, redact: bool, options: ScanOptions, as_js
         err.print("scanner: --timeout must be a positive number of seconds")
         return 2
     console = Console(file=sys.stderr if as_json else sys.stdout, highlight=False)
+    from .batch import run_batch
+    from .policy import PolicyError
     from .video import enable_progress
 
     enable_progress(err)  # frames/s and ETA while a video is processed in this process
@@ -143,6 +145,8 @@ def _run(paths: List[Path], out: Path, redact: bool, options: ScanOptions, as_js
 
 def _result_of(o: FileOutcome) -> ScanResult:
     """A ScanResult view of a findings document, for the per-file table."""
+    from .findings import Finding, ScanResult, SourceInfo
+
     doc = o.doc
     findings = [Finding(kind=f["kind"], category=f["category"], box=tuple(f["box"]), confidence=f["confidence"],
                         severity=f["severity"], context=f.get("context"), text=f.get("text"), action=f["action"],

@@ -16,8 +16,7 @@ import numpy as np
 
 from . import geometry
 from .findings import Box, Finding
-
-STYLES = ("fill", "pixelate", "blur")
+from .options import STYLES  # noqa: F401  (the styles redact_image takes; defined with the options)
 FILL_COLOUR = (0, 0, 0)
 
 _rng = np.random.default_rng()  # fresh entropy each process: noise must not be reproducible by an attacker

@@ -132,3 +132,15 @@ def test_policy_allow_faces_is_relative_to_the_policy_file(tmp_path, monkeypatch
     pol.write_text('allow_faces = "consenting-staff"\n')
     monkeypatch.chdir(tmp_path)  # run from elsewhere: the folder is still found beside the policy
     assert Path(Policy.from_file(pol).allow_faces) == tmp_path / "cfg" / "consenting-staff"
+
+
+def test_help_and_the_package_load_no_numeric_or_model_code():
+    """`scanner --help` must be instant: the command line and `import scanner` load NumPy, OpenCV, ONNX Runtime
+    and the detectors only when a scan runs; the public names still resolve on first use."""
+    code = ("import sys, scanner, scanner.cli\n"
+            "heavy = [m for m in ('numpy', 'cv2', 'onnxruntime', 'torch', 'scanner.api') if m in sys.modules]\n"
+            "assert not heavy, heavy\n"
+            "assert scanner.ScanOptions().ocr == 'rapid' and 'numpy' not in sys.modules\n"
+            "assert callable(scanner.scan) and callable(scanner.scan_folder) and scanner.Finding\n")
+    res = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from .base import Detector, Frame
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..api import ScanOptions
+    from ..options import ScanOptions
     from ..policy import Policy
 
 # (name used by ScanOptions.skip, module)

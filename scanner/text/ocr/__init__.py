@@ -7,9 +7,9 @@ from functools import lru_cache
 import numpy as np
 
 from ... import geometry
+from ...options import OCR_ENGINES as ENGINES
 from .base import OcrEngine, TextLine
 
-ENGINES = ("rapid", "easyocr", "all")
 DEFAULT_ENGINE = "rapid"
 
 _lock = threading.Lock()
