@@ -3,13 +3,14 @@
 The tile helpers are pure and tested cheaply; two tests run the real RapidOCR model on a 12 MP image."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
 from bench.score import read_back
 from scanner import geometry
-from scanner.text.ocr.crop import padded_upscaled
+from scanner.text.ocr.crop import crop_quad, padded_upscaled
 from scanner.text.ocr.rapid import SMALL_LINE_PX, _order_quad, better_reading, even_grid, merge_tile_quads
 
 from conftest import font
@@ -160,3 +161,42 @@ def test_only_small_unsure_lines_get_a_second_reading_and_the_better_one_wins(ra
     assert len(seen) == 1 and seen[0][0] > small.shape[0]  # only the small unsure one, upscaled
     assert out[1:] == first[1:]
     assert out[0][1] > 0.5 and read_back("GD5168835", out[0][0]), out[0]
+
+
+def _full_image_crop(image: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """crop_quad as it was: the warp reads the whole image."""
+    w = int(round(max(np.linalg.norm(q[0] - q[1]), np.linalg.norm(q[2] - q[3]))))
+    h = int(round(max(np.linalg.norm(q[0] - q[3]), np.linalg.norm(q[1] - q[2]))))
+    dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    m = cv2.getPerspectiveTransform(q.astype(np.float32), dst)
+    out = cv2.warpPerspective(image, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    return np.ascontiguousarray(np.rot90(out)) if h >= 1.5 * w else out
+
+
+def test_crop_quad_reads_only_the_quads_box_and_gives_the_same_pixels():
+    """The crop warps the quad's bounding box only (a 12 MP frame was copied whole for every line): the pixels are
+    those of a warp over the whole image, to float rounding, also for quads crossing the picture's edge."""
+    rng = np.random.default_rng(0)
+    img = cv2.GaussianBlur(rng.integers(0, 256, (300, 400, 3), np.uint8), (5, 5), 0)
+    bgr = img[:, :, ::-1]  # a reversed-channel view, as the OCR engine passes it
+    checked = 0
+    for _ in range(400):
+        cx, cy, w, h = rng.uniform(-40, 440), rng.uniform(-40, 340), rng.uniform(5, 200), rng.uniform(5, 80)
+        a = rng.uniform(-0.6, 0.6)
+        rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+        q = (np.array([[-w / 2, -h / 2], [w / 2, -h / 2], [w / 2, h / 2], [-w / 2, h / 2]]) @ rot.T + [cx, cy]
+             + rng.normal(0, 2, (4, 2))).astype(np.float32)
+        got = crop_quad(bgr, q)
+        if got is None:
+            continue
+        want = _full_image_crop(np.ascontiguousarray(bgr), q)
+        diff = np.abs(got.astype(int) - want.astype(int))
+        assert got.shape == want.shape and diff.max() <= 2 and (diff > 0).mean() < 0.01
+        checked += 1
+    assert checked > 350
+
+
+def test_crop_quad_of_a_twisted_quad_is_the_whole_image_warp():
+    img = np.random.default_rng(1).integers(0, 256, (120, 160, 3), np.uint8)
+    q = np.array([[40, 20], [120, 35], [118, 33], [36, 22]], np.float32)  # corners 3 and 4 swapped: not convex
+    np.testing.assert_array_equal(crop_quad(img, q), _full_image_crop(img, q))
