@@ -291,7 +291,7 @@ def find_mirrored_lines(find_lines, engine, rgb: np.ndarray, known: Sequence[Box
     `engine.recognise(crops)` reads them (the shared RapidOCR engine). Lines on `known` boxes (already reported
     as PHI by an earlier detector, so already covered) are not read again."""
     h, w = rgb.shape[:2]
-    bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+    bgr = rgb[:, :, ::-1]  # a view: crop_quad copies only each line's box
     cands: list[tuple[Box, np.ndarray]] = []
     for q in find_lines(rgb):
         box = geometry.clip(geometry.from_points(q), w, h)
