@@ -92,13 +92,18 @@ def test_iptc_byline_and_city():
     assert items["place"].value == "Springfield" and items["place"].severity == "high"
 
 
-def test_png_text_chunks_author_is_high_comment_is_medium():
+def _png_with_text(*chunks: tuple[str, str]) -> bytes:
+    """A PNG carrying these (key, value) text chunks (the first as tEXt, the rest as iTXt)."""
     info = PngImagePlugin.PngInfo()
-    info.add_text("Author", "Dr Roe")
-    info.add_itxt("Comment", "bed 4 Garcia")
+    for i, (key, value) in enumerate(chunks):
+        (info.add_text if i == 0 else info.add_itxt)(key, value)
     buf = io.BytesIO()
     Image.fromarray(_rgb()).save(buf, "PNG", pnginfo=info)
-    items = _items(buf.getvalue())
+    return buf.getvalue()
+
+
+def test_png_text_chunks_author_is_high_comment_is_medium():
+    items = _items(_png_with_text(("Author", "Dr Roe"), ("Comment", "bed 4 Garcia")))
     assert items["owner"].value == "Dr Roe" and items["owner"].severity == "high"
     assert items["text"].value == "bed 4 Garcia" and items["text"].severity == "medium"
 
@@ -123,12 +128,7 @@ def test_a_comment_that_says_more_than_the_encoder_is_still_reported(comment):
 
 
 def test_png_software_key_is_technical_but_a_name_key_is_not():
-    info = PngImagePlugin.PngInfo()
-    info.add_text("Software", "gnome-screenshot")
-    info.add_text("Creator", "Dr Roe")
-    buf = io.BytesIO()
-    Image.fromarray(_rgb()).save(buf, "PNG", pnginfo=info)
-    assert set(_items(buf.getvalue())) == {"owner"}
+    assert set(_items(_png_with_text(("Software", "gnome-screenshot"), ("Creator", "Dr Roe")))) == {"owner"}
 
 
 def test_decode_tells_utf16_tags_from_a_trailing_nul():
