@@ -6,6 +6,8 @@ OpenCV and the detectors until a scan needs them.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 
 __version__ = "0.1.0"
 
@@ -24,3 +26,16 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_PUBLIC))
+
+
+class _Package(types.ModuleType):
+    """`scanner.redact` is the function; importing the submodule of the same name (scanner/redact.py, which
+    `from scanner.redact import ...` still reaches) must not rebind the package attribute to the module."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _PUBLIC and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -141,6 +141,8 @@ def test_help_and_the_package_load_no_numeric_or_model_code():
             "heavy = [m for m in ('numpy', 'cv2', 'onnxruntime', 'torch', 'scanner.api') if m in sys.modules]\n"
             "assert not heavy, heavy\n"
             "assert scanner.ScanOptions().ocr == 'rapid' and 'numpy' not in sys.modules\n"
-            "assert callable(scanner.scan) and callable(scanner.scan_folder) and scanner.Finding\n")
+            "assert callable(scanner.scan) and callable(scanner.scan_folder) and scanner.Finding\n"
+            "from scanner.redact import redact_image  # the submodule named like the function\n"
+            "assert callable(scanner.redact) and scanner.redact.__module__ == 'scanner.api'\n")
     res = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
