@@ -1,6 +1,7 @@
 """The Python API: `scan()` and `redact()` one file, `scan_paths()` many. The CLI is a thin layer over this.
 
-A `Scanner` holds the loaded models; it is made once per process (per options) and reused for every file.
+A `Scanner` is the analysis engine (scanner.engine: the loaded models and `analyse(frame)`) plus what a file needs;
+it is made once per process (per options) and reused for every file.
 """
 from __future__ import annotations
 
@@ -12,44 +13,18 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
 from . import media
-from .confirm import confirm_regions
-from .detectors import build_detectors
-from .detectors.base import Detector, Frame
-from .findings import Finding, ScanResult, SourceInfo, decide_verdict, drop_duplicates, number_findings
+from .detectors.base import Frame
+from .engine import Engine
+from .findings import ScanResult, SourceInfo, decide_verdict, number_findings
 from .metadata import metadata_findings, sanitized_exif
 from .options import STYLES, ScanOptions
-from .policy import Policy
+from .outputs import output_ext, output_path
 from .redact import annotate_image, redact_image
 
 
-class Scanner:
-    """Detectors and policy for one set of options; models load in the constructor, once."""
-
-    def __init__(self, options: ScanOptions = ScanOptions()):
-        self.options = options
-        self.policy = Policy.from_file(options.policy_file) if options.policy_file else Policy()
-        self.policy.redact_screens = self.policy.redact_screens or options.redact_screens
-        self.detectors: list[Detector] = build_detectors(options, self.policy)
-
-    @property
-    def style(self) -> str:
-        return self.policy.style or self.options.style
-
-    def analyse(self, frame: Frame, timings: Optional[dict] = None, redacting: bool = False) -> list[Finding]:
-        """Run every detector on one frame (each sees what earlier ones found), then apply the policy (which
-        fails closed in clinical contexts when `redacting`)."""
-        found: list[Finding] = []
-        for det in self.detectors:
-            t = time.perf_counter()
-            found.extend(det.detect(frame, found))
-            if timings is not None:
-                timings[f"{det.name}_s"] = timings.get(f"{det.name}_s", 0.0) + time.perf_counter() - t
-        # Screen and band regions with no text the OCR detector saw are fur, grass, cloth (scanner.confirm) — unless
-        # the user asked for whole screens redacted, or the text detector did not run (nothing to confirm with).
-        text = next((d for d in self.detectors if d.name == "text"), None)
-        if text is not None and not self.policy.redact_screens:
-            found = confirm_regions(found, text.last_boxes)
-        return drop_duplicates(self.policy.apply(found, redacting))
+class Scanner(Engine):
+    """The engine (detectors and policy, models loaded once) plus what one file needs: decoding, metadata,
+    outputs. Made once per process (per options) and reused for every file."""
 
     def process(self, path: Path, out_dir: Optional[Path], redact: bool, rel: Optional[Path] = None) -> ScanResult:
         """Scan (and redact) one file. Never raises for bad input: the result says `error` and why."""
@@ -113,16 +88,6 @@ class Scanner:
             media.save_image(redacted, redacted_path, exif=exif)
             result.outputs["redacted"] = str(redacted_path)
         result.output_sha256 = {k: media.sha256_file(Path(v)) for k, v in result.outputs.items()}
-
-
-def output_ext(src: Path) -> str:
-    ext = src.suffix.lower()
-    return ".png" if ext == ".gif" else ext  # a single redacted frame is not an animation: say so in the name
-
-
-def output_path(out_dir: Path, rel: Path, suffix: str) -> Path:
-    """DIR/<relative folder>/<name><suffix>, where <name> is the input's file name without its extension."""
-    return Path(out_dir) / rel.parent / f"{rel.stem}{suffix}"
 
 
 def write_findings(result: ScanResult, out_dir: Path, rel: Path, include_text: bool) -> Path:

@@ -27,12 +27,13 @@ from . import media
 from .detectors.base import Frame
 from .findings import Finding, ScanResult, decide_verdict
 from .text.ocr.rapid import detection_canvas
+from .outputs import output_path
 from .redact import annotate_image, redact_image
 from .tracking import (FrameSampler, Motion, SamplerParams, Tracker, TrackerParams, estimate_motion,
                        track_finding)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .api import Scanner
+    from .engine import Engine
 
 SMALL_WIDTH = 480  # motion is measured on a grey copy this wide
 ANALYSE_EVERY_S = 1.0  # while the picture changes, analyse at least this often (seconds)
@@ -267,7 +268,7 @@ def small_grey(rgb: np.ndarray) -> tuple[np.ndarray, float]:
 class Pipeline:
     """Frames in (in order), analysed subset chosen, boxes settled, frames out to the sink (in order)."""
 
-    def __init__(self, scanner: "Scanner", result: ScanResult, width: int, height: int,
+    def __init__(self, scanner: "Engine", result: ScanResult, width: int, height: int,
                  sampler: FrameSampler, sink: Optional[Sink], redact: bool,
                  analyse_all_changes: bool = False, lookback: Optional[int] = None, threaded: bool = False,
                  det_max_side: Optional[int] = None):
@@ -538,7 +539,7 @@ def sampler_for(fps: float) -> FrameSampler:
     return FrameSampler(SamplerParams(max_gap=max(1, int(round(fps * ANALYSE_EVERY_S)))))
 
 
-def process_video(scanner: "Scanner", path: Path, out_dir: Optional[Path], rel: Path, redact: bool,
+def process_video(scanner: "Engine", path: Path, out_dir: Optional[Path], rel: Path, redact: bool,
                   result: ScanResult) -> None:
     """Scan (and redact) one video file into `result`; raises media.MediaError for unreadable/partial input."""
     import av
@@ -685,17 +686,11 @@ def _check_complete(decoded: int, declared: int, last_time: float, duration: Opt
                                    f"truncated or damaged")
 
 
-def _output_path(out_dir: Path, rel: Path, suffix: str) -> Path:
-    from .api import output_path
-
-    return output_path(out_dir, rel, suffix)
-
-
 def _write_contact_sheet(pipeline: Pipeline, out_dir: Path, rel: Path, result: ScanResult) -> None:
     """`<name>.contact.jpg`: the worst analysed frames at a glance (nothing is written when no frame had any)."""
     sheet = pipeline.contact.render()
     if sheet is not None:
-        p = _output_path(out_dir, rel, ".contact.jpg")
+        p = output_path(out_dir, rel, ".contact.jpg")
         media.save_image(sheet, p)
         result.outputs["contact_sheet"] = str(p)
 
@@ -707,12 +702,12 @@ def _open_sink(stack: ExitStack, out_dir: Path, rel: Path, redact: bool, width: 
     audio: the annotated copy is for checking boxes."""
     redacted_w = None
     if redact:
-        final = _output_path(out_dir, rel, ".redacted.mp4")
+        final = output_path(out_dir, rel, ".redacted.mp4")
         tmp = stack.enter_context(media.atomic_path(final))
         redacted_w = VideoWriter(tmp, width, height, vs, audio, "veryfast", 20, metadata)
         stack.callback(_close_quietly, redacted_w)
         outputs["redacted"] = str(final)
-    final = _output_path(out_dir, rel, ".annotated.mp4")
+    final = output_path(out_dir, rel, ".annotated.mp4")
     tmp = stack.enter_context(media.atomic_path(final))
     # Not for publishing: a faster preset is plenty.
     annotated_w = VideoWriter(tmp, width, height, vs, None, "ultrafast", 26, None, max_side=ANNOTATED_MAX_SIDE)
@@ -774,7 +769,7 @@ def iter_animation(path: Path):
         raise media.MediaError(f"cannot decode animation frame: {msg}") from None
 
 
-def process_animation(scanner: "Scanner", path: Path, out_dir: Optional[Path], rel: Path, redact: bool,
+def process_animation(scanner: "Engine", path: Path, out_dir: Optional[Path], rel: Path, redact: bool,
                       result: ScanResult) -> None:
     """An animated GIF/WebP: every distinct frame analysed (identical repeats are proven unchanged), boxes
     carried as for video, animated annotated/redacted outputs with the source's frame durations."""
@@ -806,10 +801,10 @@ def process_animation(scanner: "Scanner", path: Path, out_dir: Optional[Path], r
     if sink is not None:
         ext = path.suffix.lower()
         if redact:
-            p = _output_path(out_dir, rel, f".redacted{ext}")
+            p = output_path(out_dir, rel, f".redacted{ext}")
             _save_animation(sink.redacted, sink.durations, loop, p)
             result.outputs["redacted"] = str(p)
-        p = _output_path(out_dir, rel, f".annotated{ext}")
+        p = output_path(out_dir, rel, f".annotated{ext}")
         _save_animation(sink.annotated, sink.durations, loop, p)
         result.outputs["annotated"] = str(p)
         _write_contact_sheet(pipeline, out_dir, rel, result)

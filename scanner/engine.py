@@ -1,0 +1,46 @@
+"""The analysis engine: the loaded detectors and the policy for one set of options, and `analyse(frame)`.
+
+Below the file paths that use it: the image path (scanner.api), video and animations (scanner.video), and any
+later one (DICOM) hand it frames and get findings back. Nothing here knows about files, outputs or the API.
+"""
+from __future__ import annotations
+
+import time
+from typing import Optional
+
+from .confirm import confirm_regions
+from .detectors import build_detectors
+from .detectors.base import Detector, Frame
+from .findings import Finding, drop_duplicates
+from .options import ScanOptions
+from .policy import Policy
+
+
+class Engine:
+    """Detectors and policy for one set of options; models load in the constructor, once."""
+
+    def __init__(self, options: ScanOptions = ScanOptions()):
+        self.options = options
+        self.policy = Policy.from_file(options.policy_file) if options.policy_file else Policy()
+        self.policy.redact_screens = self.policy.redact_screens or options.redact_screens
+        self.detectors: list[Detector] = build_detectors(options, self.policy)
+
+    @property
+    def style(self) -> str:
+        return self.policy.style or self.options.style
+
+    def analyse(self, frame: Frame, timings: Optional[dict] = None, redacting: bool = False) -> list[Finding]:
+        """Run every detector on one frame (each sees what earlier ones found), then apply the policy (which
+        fails closed in clinical contexts when `redacting`)."""
+        found: list[Finding] = []
+        for det in self.detectors:
+            t = time.perf_counter()
+            found.extend(det.detect(frame, found))
+            if timings is not None:
+                timings[f"{det.name}_s"] = timings.get(f"{det.name}_s", 0.0) + time.perf_counter() - t
+        # Screen and band regions with no text the OCR detector saw are fur, grass, cloth (scanner.confirm) — unless
+        # the user asked for whole screens redacted, or the text detector did not run (nothing to confirm with).
+        text = next((d for d in self.detectors if d.name == "text"), None)
+        if text is not None and not self.policy.redact_screens:
+            found = confirm_regions(found, text.last_boxes)
+        return drop_duplicates(self.policy.apply(found, redacting))
