@@ -31,7 +31,7 @@ from pathlib import Path
 
 from .real import ROOT  # noqa: F401  (puts the project on sys.path)
 
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # Tesseract-style OpenMP oversubscription, as in the CLI
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # as the other benches and `make test` run
 
 _STARTUP_CHILD = r"""
 import importlib, json, sys, time
