@@ -198,11 +198,13 @@ def _exif_items(exif: Image.Exif) -> list[MetadataItem]:
     sub = ifd(ExifTags.IFD.Exif)
     for tags in (dict(exif), sub):
         for tag, value in tags.items():
-            if tag in _EXIF_TAGS and _text(value):
-                what, label, sev = _EXIF_TAGS[tag]
-                if what == "text" and boilerplate(_text(value)):
-                    continue
-                items.append(MetadataItem(what, label, sev, "exif", _text(value)))
+            text = _text(value) if tag in _EXIF_TAGS else None
+            if not text:
+                continue
+            what, label, sev = _EXIF_TAGS[tag]
+            if what == "text" and boilerplate(text):
+                continue
+            items.append(MetadataItem(what, label, sev, "exif", text))
     if _MAKERNOTE in sub:
         items.append(MetadataItem("makernote", "EXIF maker note (opaque; may hold serials or previews)", "low",
                                   "exif"))
@@ -254,8 +256,7 @@ def _xmp_items(xmp) -> list[MetadataItem]:
 
 
 def _xmp_technical(prop: str) -> bool:
-    prefix = prop.split(":")[0]
-    return prop not in _XMP_TIMES | _XMP_SERIALS and (prefix in _XMP_TECHNICAL_PREFIXES or prop in _XMP_TECHNICAL)
+    return prop.split(":")[0] in _XMP_TECHNICAL_PREFIXES or prop in _XMP_TECHNICAL
 
 
 def _iptc_items(img: Image.Image) -> list[MetadataItem]:
@@ -335,11 +336,10 @@ def inspect_file(path: Path, flags: Optional[dict] = None) -> list[MetadataItem]
     except Exception:
         items, read = [], False
     seen = {i.what for i in items}
-    alias = {"xmp": {"xmp", "gps", "owner", "place"}}
     for extra in items_from_flags(flags or {}):
         if read and extra.source in ("text", "xmp"):
             continue  # the reader saw the same chunks and packet and judged them (an encoder's stamp is nothing)
-        if extra.what not in seen and not (alias.get(extra.what, set()) & seen):
+        if extra.what not in seen:
             items.append(extra)
     return items
 

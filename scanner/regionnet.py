@@ -46,13 +46,13 @@ def blobs(prob: np.ndarray, threshold: float, scale_x: float, scale_y: float,
     """Connected blobs of `prob` >= threshold as Regions, boxes mapped by the scale factors (source px per map px)
     and shifted by `offset` (the map's top-left corner in source pixels)."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats((prob >= threshold).astype(np.uint8), connectivity=8)
+    ox, oy = offset
     out = []
     for k in range(1, n):
         x, y, w, h, area = (int(v) for v in stats[k])
         if area < MIN_BLOB_PX:
             continue
         mean = float(prob[y:y + h, x:x + w][labels[y:y + h, x:x + w] == k].mean())
-        ox, oy = offset
         box = (ox + int(x * scale_x), oy + int(y * scale_y),
                ox + int(np.ceil((x + w) * scale_x)), oy + int(np.ceil((y + h) * scale_y)))
         out.append(Region(box, mean, area, max(scale_x, scale_y)))

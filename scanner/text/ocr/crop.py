@@ -25,9 +25,8 @@ def crop_quad(image: np.ndarray, quad: np.ndarray, min_side: int = 4) -> Optiona
     if w < min_side or h < min_side:
         return None
     ih, iw = image.shape[:2]
-    x0, y0 = (max(0, int(np.floor(v)) - CUBIC_REACH) for v in q.min(0))
-    x1, y1 = int(np.ceil(q[:, 0].max())) + CUBIC_REACH + 1, int(np.ceil(q[:, 1].max())) + CUBIC_REACH + 1
-    x1, y1 = min(iw, x1), min(ih, y1)
+    x0, y0 = np.maximum(np.floor(q.min(0)).astype(int) - CUBIC_REACH, 0)
+    x1, y1 = np.minimum(np.ceil(q.max(0)).astype(int) + CUBIC_REACH + 1, (iw, ih))
     if x1 - x0 < 1 or y1 - y0 < 1 or not _convex(q):
         # Wholly outside the picture (the border pixels are all there is), or a twisted quad, whose mapping reads
         # pixels beyond its own box: the whole image, as before.
