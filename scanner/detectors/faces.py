@@ -3,9 +3,11 @@
 CenterFace finds small (40 px at 1080p), turned and partly hidden faces. dlib's HOG was run beside it from the
 start, to add frontal faces CenterFace scores low; measured on five real photo sets (photos_neg_dev, both
 photos_neg holdouts, tattoos_dev, plates_dev: 145 CenterFace faces, 53 HOG hits) it added no face CenterFace had
-not found, and on the synthetic bench the same faces are found without it, while it cost 0.4-0.6 s per photo and per
-analysed video frame (issue 12). So it is off by default (`use_hog=True` brings it back, boxes merged). `allow_faces` holds encodings of people who agreed to be shown (the poster, consenting
-staff): a face that matches one is reported with action "allow" and left visible.
+not found, and on the synthetic bench the same faces are found without it, while it cost 0.4-0.6 s per photo and
+per analysed video frame (issue 12). So it is off by default (`use_hog=True` brings it back, boxes merged).
+
+`allow_faces` holds encodings of people who agreed to be shown (the poster, consenting staff): a face that matches
+one is reported with action "allow" and left visible.
 """
 from __future__ import annotations
 
