@@ -6,7 +6,7 @@ later one (DICOM) hand it frames and get findings back. Nothing here knows about
 from __future__ import annotations
 
 import time
-from typing import Optional
+from typing import Any, Optional
 
 from .confirm import confirm_regions
 from .detectors import build_detectors
@@ -14,6 +14,7 @@ from .detectors.base import Detector, Frame
 from .findings import Finding, drop_duplicates
 from .options import ScanOptions
 from .policy import Policy
+from .reuse import Change
 
 
 class Engine:
@@ -29,13 +30,19 @@ class Engine:
     def style(self) -> str:
         return self.policy.style or self.options.style
 
-    def analyse(self, frame: Frame, timings: Optional[dict] = None, redacting: bool = False) -> list[Finding]:
+    def analyse(self, frame: Frame, timings: Optional[dict] = None, redacting: bool = False,
+                change: Optional[Change] = None) -> list[Finding]:
         """Run every detector on one frame (each sees what earlier ones found), then apply the policy (which
-        fails closed in clinical contexts when `redacting`)."""
+        fails closed in clinical contexts when `redacting`). With `change` (a video frame that differs from the
+        last one analysed only in places, scanner.reuse), detectors that can look only at the changed regions
+        and take the rest over do so; the others look at the whole frame."""
         found: list[Finding] = []
         for det in self.detectors:
             t = time.perf_counter()
-            found.extend(det.detect(frame, found))
+            if change is not None and det.name in change.memo:
+                found.extend(det.detect_changed(frame, found, change))
+            else:
+                found.extend(det.detect(frame, found))
             if timings is not None:
                 timings[f"{det.name}_s"] = timings.get(f"{det.name}_s", 0.0) + time.perf_counter() - t
         # Screen and band regions with no text the OCR detector saw are fur, grass, cloth (scanner.confirm) — unless
@@ -44,3 +51,7 @@ class Engine:
         if text is not None and not self.policy.redact_screens:
             found = confirm_regions(found, text.last_boxes)
         return drop_duplicates(self.policy.apply(found, redacting))
+
+    def memo(self) -> dict[str, Any]:
+        """What the last `analyse` left for a later frame's `Change`, per detector that can take it."""
+        return {d.name: d.memo() for d in self.detectors if getattr(d, "reusable", False)}

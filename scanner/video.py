@@ -2,11 +2,13 @@
 
 One pass over the file. Every frame is decoded (a decode error anywhere makes the whole file an error: a file not
 fully seen is never "clear") and measured on a small grey copy (`tracking.estimate_motion`); `tracking.FrameSampler`
-picks the frames the detectors run on; `tracking.Tracker` turns their findings into tracks and gives every frame in
-between a box (fail closed). Frames wait in a buffer until the next analysed frame has settled their boxes, then
-go to the writers: the redacted H.264 copy (source pts kept, so frame count, rate and duration match; audio copied
-unless `strip_audio`; no metadata unless `keep_metadata`), the annotated H.264 copy, and the contact sheet of the
-worst analysed frames. Outputs are written to temporary files and renamed only when the whole file succeeded.
+picks the frames the detectors run on — in full, or, between scene cuts, only where the frame differs from the last
+analysed one, the rest taken over (`scanner.reuse`); `tracking.Tracker` turns their findings into tracks and gives
+every frame in between a box (fail closed). Frames wait in a buffer until the next analysed frame has settled their
+boxes, then go to the writers: the redacted H.264 copy (source pts kept, so frame count, rate and duration
+match; audio copied unless `strip_audio`; no metadata unless `keep_metadata`), the annotated H.264 copy, and the
+contact sheet of the worst analysed frames. Outputs are written to temporary files and renamed only when the whole
+file succeeded.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from .findings import Finding, ScanResult, decide_verdict
 from .text.ocr.rapid import detection_canvas
 from .outputs import output_path
 from .redact import annotate_image, redact_image
+from .reuse import Change, changed_regions, full_affine
 from .tracking import (FrameSampler, Motion, SamplerParams, Tracker, TrackerParams, estimate_motion,
                        track_finding)
 
@@ -47,6 +50,10 @@ CONTACT_THUMB = 480
 # 18/18 at both canvases (2.5 vs 6 CPU-s); an 8 px font 16/18 here vs 18/18 at 2048: tinier text may be missed.
 VIDEO_DET_MAX_SIDE = 1280
 WRITE_QUEUE = 8  # frames waiting for the writer thread (each a full-size RGB frame)
+# Analysing only what changed (scanner.reuse): a frame is analysed in full when its changed regions cover more than
+# this fraction of it, and at least this often (seconds), so what a partial analysis takes over is re-based.
+REUSE_MAX_CHANGED = 0.6
+FULL_EVERY_S = 3.0
 # Audio codecs the MP4 container carries as they are; anything else is re-encoded to AAC.
 MP4_AUDIO = {"aac", "mp3", "opus", "alac", "ac3", "eac3", "flac"}
 SEVERITY_WEIGHT = {"high": 3, "medium": 2, "low": 1}
@@ -292,9 +299,13 @@ class Pipeline:
         self.contact = self.writer.contact
         self.det_max_side = det_max_side
         self.frames_in = 0
+        self.small_scale = 1.0  # full-resolution pixels per pixel of the small grey copies
+        self.memo: Optional[dict] = None  # what the reference's analysis left for a partial one (scanner.reuse)
+        self.full_time = float("-inf")  # when the last full analysis of the reference was
 
     def push(self, item: Buffered) -> None:
         grey, scale = small_grey(item.rgb)
+        self.small_scale = scale
         small_affine = None
         if self.prev_grey is not None and self.prev_grey.shape == grey.shape:
             t = time.perf_counter()
@@ -339,16 +350,38 @@ class Pipeline:
         self._emit(self.tracker.finish(last.index))
 
     def _analyse(self, item: Buffered, grey: Optional[np.ndarray], move_reference: bool = True) -> None:
+        change = self._change(item) if move_reference else None
         with detection_canvas(self.det_max_side):
             findings = self.scanner.analyse(Frame(item.rgb, item.index, item.time), self.result.timings,
-                                             redacting=self.redact)
+                                             redacting=self.redact, change=change)
         self.analysed.add(item.index)
+        timings = self.result.timings
+        if change is not None:
+            timings["partial_frames"] = timings.get("partial_frames", 0) + 1
+            timings["partial_area"] = timings.get("partial_area", 0.0) + change.area_fraction(*item.rgb.shape[1::-1])
         if move_reference:
+            self.memo = self.scanner.memo()
+            if change is None:
+                self.full_time = item.time
             self.last_analysed_rgb = item.rgb
             if grey is None:
                 grey, _ = small_grey(item.rgb)
             self.sampler.analysed(item.index, grey)
         self._emit(self.tracker.observe(item.index, findings))
+
+    def _change(self, item: Buffered) -> Optional[Change]:
+        """How `item` differs from the reference, if a partial analysis of it is safe and worth it; else None (the
+        first frame, a cut, a transient, a frame the sampler did not compare, a full analysis due or cheaper)."""
+        last = self.sampler.last_change
+        if not self.memo or last is None or last[0] != item.index or item.time - self.full_time >= FULL_EVERY_S:
+            return None
+        _, acc, pooled = last
+        h, w = item.rgb.shape[:2]
+        # Half the sampler's threshold: every block that made (or would make) the sampler analyse is looked at.
+        regions = changed_regions(pooled, self.sampler.p.change_threshold / 2, self.sampler.p.block *
+                                  self.small_scale, w, h)
+        change = Change(full_affine(acc, self.small_scale), regions, self.memo)
+        return change if change.area_fraction(w, h) <= REUSE_MAX_CHANGED else None
 
     def _emit(self, frames: range) -> None:
         if not len(frames):

@@ -503,3 +503,44 @@ def test_sampler_catches_a_flash_while_something_else_keeps_moving():
             s.transient_analysed(d.transient)
     assert 7 in found or 6 in found
 
+
+
+# ------------------------------------------------------------------------------ camera motion among movers
+
+def _points(rng, n, x0, y0, x1, y1):
+    return np.column_stack([rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)]).astype(np.float32)
+
+
+def test_camera_motion_is_the_background_even_when_a_foreground_object_has_more_points():
+    from scanner.tracking import camera_motion
+
+    rng = np.random.default_rng(3)
+    # 480x270 small frame: sparse text spread over the whole frame pans left by 3 px; a textured person in the
+    # lower-left fifth, with more points than the whole background, walks right by 2 px (the speed clip, measured).
+    bg = _points(rng, 170, 0, 0, 480, 270)
+    fg = _points(rng, 220, 100, 110, 230, 270)
+    p0 = np.vstack([bg, fg])
+    p1 = np.vstack([bg + (-3.0, 0.0), fg + (2.0, 0.0)]) + rng.normal(0, 0.1, (390, 2)).astype(np.float32)
+    a = camera_motion(p0, p1, 480, 270)
+    assert np.allclose(a[:, :2], np.eye(2), atol=1e-6)  # a pure shift: no false zoom blending the two
+    assert abs(a[0, 2] + 3.0) < 0.2 and abs(a[1, 2]) < 0.2
+
+
+def test_camera_motion_keeps_a_real_zoom():
+    from scanner.tracking import camera_motion
+
+    rng = np.random.default_rng(4)
+    p0 = _points(rng, 300, 0, 0, 480, 270)
+    centre = np.array([240.0, 135.0], np.float32)
+    p1 = centre + (p0 - centre) * 1.03 + rng.normal(0, 0.1, p0.shape).astype(np.float32)
+    a = camera_motion(p0, p1, 480, 270)
+    assert abs(a[0, 0] - 1.03) < 0.005 and abs(a[1, 1] - 1.03) < 0.005
+
+
+def test_camera_motion_of_a_plain_pan():
+    from scanner.tracking import camera_motion
+
+    rng = np.random.default_rng(5)
+    p0 = _points(rng, 200, 0, 0, 480, 270)
+    a = camera_motion(p0, p0 + (1.5, -0.5), 480, 270)
+    assert np.allclose(a, [[1, 0, 1.5], [0, 1, -0.5]], atol=1e-3)

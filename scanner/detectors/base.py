@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 
 from ..findings import Finding
 from ..framekind import frame_kind, imaging_regions
+from ..reuse import Change
 
 
 @dataclass
@@ -41,4 +42,19 @@ class Detector(Protocol):
     def detect(self, frame: Frame, prior: Sequence[Finding]) -> list[Finding]:
         """Findings in `frame`. `prior` holds what detectors that ran earlier found in the same frame, so a
         detector can use context (text inside a monitor region is judged as monitor text)."""
+        ...
+
+
+class ReusingDetector(Detector, Protocol):
+    """A detector that can look again at only the changed regions of a video frame (scanner.reuse)."""
+
+    reusable: bool  # False: this instance cannot (its engine or settings do not allow it)
+
+    def memo(self) -> Any:
+        """What the last `detect` or `detect_changed` saw, for a later frame's `Change.memo[name]`."""
+        ...
+
+    def detect_changed(self, frame: Frame, prior: Sequence[Finding], change: Change) -> list[Finding]:
+        """The findings `detect` would give, looking only at `change.regions` and taking over the rest from
+        `change.memo[name]` moved by `change.affine`."""
         ...

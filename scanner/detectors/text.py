@@ -1,9 +1,10 @@
 """Text detector: OCR every line, then let the PHI classifier decide which lines identify a patient."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Optional, Sequence
 
-from .. import geometry
+from .. import geometry, reuse
 from ..findings import Finding
 from ..text.ocr import OcrEngine, TextLine, get_engine
 from ..text import PhiMatch, classify_lines, table_matches, warm
@@ -39,6 +40,7 @@ def without_unattached(findings: list[Finding]) -> list[Finding]:
 
 UNREAD_CONTEXTS = frozenset({"imaging", "monitor", "whiteboard", "wristband", "label"})
 UNREAD_MIN_PX = 5  # a detected "line" lower than this is a rule or a speck, not text
+LINE_PAD = 6  # px: a region read again takes in earlier lines this close to it (a line cut at a crop edge is lost)
 
 
 class TextDetector:
@@ -48,12 +50,46 @@ class TextDetector:
         self.engine = get_engine(engine) if isinstance(engine, str) else engine
         self.deny_terms = [t.lower() for t in deny_terms if t.strip()]
         self.last_lines: list[TextLine] = []  # kept for reports and the benchmark (what was read at all)
+        self.last_unread: list = []  # boxes of the lines found in the last frame that could not be read
         self.last_boxes: list = []  # every text line the OCR detector found in the last frame, read or not
 
     def detect(self, frame: Frame, prior: Sequence[Finding]) -> list[Finding]:
         reader = getattr(self.engine, "read_with_unread", None)
         lines, unread = reader(frame.rgb) if reader else (self.engine.read(frame.rgb), [])
-        self.last_lines = lines
+        return self._judge(frame, lines, list(unread), prior)
+
+    @property
+    def reusable(self) -> bool:
+        """Whether the engine can read one region at a whole frame's resolution (RapidOCR can)."""
+        return hasattr(self.engine, "read_region")
+
+    def memo(self):
+        """What the last frame's reading left for the next frame's `detect_changed`: its lines and unread boxes."""
+        return self.last_lines, self.last_unread
+
+    def detect_changed(self, frame: Frame, prior: Sequence[Finding], change: reuse.Change) -> list[Finding]:
+        """`detect` for a video frame that differs from the reference only in `change.regions`: those regions
+        (grown over every earlier line they touch) are read again, the reference's other lines are taken over
+        where the camera moved them, and the whole set is judged together, as `detect` would: a cell read again
+        still takes its column's header from a line taken over."""
+        before_lines, before_unread = change.memo[self.name]
+        w, h = frame.size
+        regions = reuse.regions_to_look_at(change, [ln.box for ln in before_lines] + before_unread, LINE_PAD, w, h)
+        scale = self.engine.detection_scale(w, h)
+        lines, unread = [], []
+        for region in regions:
+            got, missed = self.engine.read_region(frame.rgb, region, scale)
+            lines += got
+            unread += missed
+        for line, box in reuse.carry(before_lines, lambda ln: ln.box, change.affine, regions, w, h):
+            quad = reuse.warp_points(line.quad, change.affine) if line.quad else None
+            lines.append(replace(line, box=box, quad=quad))
+        unread += [box for _, box in reuse.carry(before_unread, lambda b: b, change.affine, regions, w, h)]
+        return self._judge(frame, lines, unread, prior)
+
+    def _judge(self, frame: Frame, lines: list[TextLine], unread: list, prior: Sequence[Finding]) -> list[Finding]:
+        """The findings among the lines read (and the unread ink) of one frame."""
+        self.last_lines, self.last_unread = lines, unread
         self.last_boxes = [ln.box for ln in lines] + list(unread)
         findings: list[Finding] = []
         # Classify lines grouped by the region they sit in, so labels link only to values in the same region.

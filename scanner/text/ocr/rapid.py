@@ -27,6 +27,7 @@ from .crop import crop_quad, padded_upscaled
 DEFAULT_DET_MAX_SIDE = 2048
 DEFAULT_DET_TILE = 1024  # the detector's sweet spot; larger inputs lose small text (see above)
 TILE_OVERLAP = 64  # canvas px: more than a line of small text is tall, so each such line is whole in some tile
+DET_SHORT_SIDE = 736  # RapidOCR's detector scales each input until its short side is this (config limit_type min)
 
 # Small lines get a second reading from a padded, upscaled crop; the better-scored reading wins. Measured on the
 # imaging-overlay scenes (7-16 px text, seed 3, 186 small lines): correct readings 164 -> 168, e.g.
@@ -155,8 +156,39 @@ class RapidOcrEngine:
         quads = merge_tile_quads(found, grid) if len(grid) > 1 else [q for _, q in found]
         return [q / s for q in quads]
 
-    def _detect_tile(self, canvas: np.ndarray) -> list[np.ndarray]:
-        """Quads in one tile of the canvas, in the tile's pixels."""
+    def detection_scale(self, w: int, h: int) -> float:
+        """Detector-input pixels per image pixel when a w x h image is read whole: its canvas, then RapidOCR's
+        upscaling of a tile whose short side is under DET_SHORT_SIDE (the finest tile's, if they differ)."""
+        limit = _canvas_limit.get()
+        s = min(1.0, min(self.det_max_side, limit or self.det_max_side) / max(h, w))
+        cw, ch = max(1, round(w * s)), max(1, round(h * s))
+        grid = even_grid(cw, ch, self.det_tile, TILE_OVERLAP)
+        return s * max(max(1.0, DET_SHORT_SIDE / max(32, min(x1 - x0, y1 - y0))) for x0, y0, x1, y1 in grid)
+
+    def read_region(self, image_rgb: np.ndarray, box: Box, scale: float) -> tuple[list[TextLine], list[Box]]:
+        """`read_with_unread` of one region of the image (full-image pixels out), detected at `scale` detector
+        pixels per image pixel as such — not rescaled to the detector's preferred size. A video frame's changed
+        region is so read at the resolution the whole frame was read at (scanner.reuse): same small text found,
+        and a small region costs little rather than the ~736 px square RapidOCR would upscale it to."""
+        x0, y0, x1, y1 = (int(v) for v in box)
+        crop = image_rgb[y0:y1, x0:x1]
+        ch, cw = crop.shape[:2]
+        if ch < 2 or cw < 2:
+            return [], []
+        canvas = crop if abs(scale - 1.0) < 1e-3 else cv2.resize(
+            crop, (max(1, round(cw * scale)), max(1, round(ch * scale))),
+            interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        grid = even_grid(canvas.shape[1], canvas.shape[0], self.det_tile, TILE_OVERLAP)
+        found: list[tuple[int, np.ndarray]] = []
+        for t, (gx0, gy0, gx1, gy1) in enumerate(grid):
+            found += [(t, q + (gx0, gy0)) for q in self._detect_tile(canvas[gy0:gy1, gx0:gx1], native=True)]
+        quads = merge_tile_quads(found, grid) if len(grid) > 1 else [q for _, q in found]
+        sx, sy = cw / canvas.shape[1], ch / canvas.shape[0]
+        return self._read_quads(image_rgb, [q * (sx, sy) + (x0, y0) for q in quads])
+
+    def _detect_tile(self, canvas: np.ndarray, native: bool = False) -> list[np.ndarray]:
+        """Quads in one tile of the canvas, in the tile's pixels. `native`: at the canvas's own size (rounded to
+        the network's multiple of 32), not scaled up to the detector's preferred short side."""
         # RapidOCR scales the canvas until its SHORT side is 736 px: a 20000x20 strip (a 2048x2 canvas) would become
         # 736x753664 (6 GiB). Pad the short side with the median colour (adds no text) to a quarter of the long one.
         ch, cw = canvas.shape[:2]
@@ -167,7 +199,15 @@ class RapidOcrEngine:
                                         cv2.BORDER_CONSTANT, value=fill)
         bgr = np.ascontiguousarray(canvas[:, :, ::-1])
         with self._lock:
-            res = self._det(bgr)
+            if native:  # RapidOCR rebuilds its resize step from these two attributes on every call
+                saved = self._det.limit_side_len, self._det.limit_type
+                self._det.limit_side_len, self._det.limit_type = 1 << 20, "max"
+                try:
+                    res = self._det(bgr)
+                finally:
+                    self._det.limit_side_len, self._det.limit_type = saved
+            else:
+                res = self._det(bgr)
         if res.boxes is None:
             return []
         return [np.clip(np.asarray(q, dtype=np.float32), 0, (cw, ch)) for q in res.boxes]
@@ -201,8 +241,11 @@ class RapidOcrEngine:
     def read_with_unread(self, image_rgb: np.ndarray) -> tuple[list[TextLine], list[Box]]:
         """The lines read, and the boxes where the detector found a text line the recogniser could not read
         (empty or below min_score): in a clinical context that ink may be a patient's name too small to read."""
+        return self._read_quads(image_rgb, self.detect_quads(image_rgb))
+
+    def _read_quads(self, image_rgb: np.ndarray, quads: list[np.ndarray]) -> tuple[list[TextLine], list[Box]]:
+        """Each detected quad recognised from its full-resolution crop: the lines read, the boxes left unread."""
         h, w = image_rgb.shape[:2]
-        quads = self.detect_quads(image_rgb)
         bgr = image_rgb[:, :, ::-1]
         crops = [crop_quad(bgr, q) for q in quads]
         keep = [i for i, c in enumerate(crops) if c is not None]
