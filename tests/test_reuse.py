@@ -254,3 +254,50 @@ def test_video_partial_analyses_look_only_where_it_changed_and_leak_nothing(tmp_
         assert not any(geometry.iou(STATIC, reg) > 0 or geometry.coverage(STATIC, reg) > 0 for reg in regions)
     frames, _ = decode(Path(r.outputs["redacted"]))
     assert len(frames) == 45 and all(red_pixels(f) == 0 for f in frames)
+
+
+def test_plate_outside_the_changed_region_is_carried_and_merges_into_the_text_found_again():
+    from scanner.detectors.plates import PlateDetector
+    from scanner.findings import Finding
+    from test_plates import car_scene
+
+    img, truth, text = car_scene("eu", plate_w=180)
+    det = PlateDetector()  # the geometry rules alone: no OCR, no map
+    first = det.detect(Frame(img), [])
+    assert len(first) == 1 and geometry.coverage(first[0].box, truth) > 0.9
+    moved = np.ascontiguousarray(np.roll(img, -8, axis=1))
+    far = Change(SHIFT, [(0, 0, 100, 100)], {"plates": det.memo()})
+    carried = det.detect_changed(Frame(moved), [], far)
+    assert [f.box for f in carried] == [warp_box(first[0].box, SHIFT, 900, 600)]
+    # The text detector read the plate's text again this frame: the carried plate becomes that finding.
+    read = Finding(kind="text", category="identifier", box=geometry.pad(geometry.translate(truth, -8, 0), -4),
+                   confidence=0.6, text=text, detector="text")
+    det.detect(Frame(img), [])
+    assert det.detect_changed(Frame(moved), [read], Change(SHIFT, [(0, 0, 100, 100)], {"plates": det.memo()})) == []
+    assert read.kind == "plate"
+    # A changed region over the plate: found again there, at the frame's scale.
+    det.detect(Frame(img), [])
+    over = Change(SHIFT, [(truth[0], truth[1], truth[0] + 40, truth[1] + 20)], {"plates": det.memo()})
+    again = det.detect_changed(Frame(moved), [], over)
+    full = det.detect(Frame(moved), [])
+    assert len(again) == len(full) == 1 and geometry.iou(again[0].box, full[0].box) > 0.8
+
+
+def test_mirrored_lines_carried_outside_the_changed_region_and_found_inside_it():
+    from scanner.detectors.reflections import ReflectionDetector
+    from test_reflections import _scene
+
+    img, truth, sign_box = _scene(0.12, ["Patient: NGUYEN, LUCIA", "MRN: 00731942"],
+                                  ["Dr. GARCIA, MARIA", "Visitors please check in"])
+    det = ReflectionDetector()
+    first = det.detect(Frame(img), [])
+    assert {f.category for f in first} >= {"name", "mrn"}
+    moved = np.ascontiguousarray(np.roll(img, -8, axis=1))
+    far = Change(SHIFT, [(0, 440, 120, 520)], {"reflections": det.memo()})
+    carried = det.detect_changed(Frame(moved), [], far)
+    assert sorted(f.box for f in carried) == sorted(warp_box(f.box, SHIFT, 900, 520) for f in first)
+    det.detect(Frame(img), [])
+    x0, y0, _, _ = truth[0]
+    over = Change(SHIFT, [(x0, y0, x0 + 60, y0 + 20)], {"reflections": det.memo()})  # part of the monitor changed
+    again = det.detect_changed(Frame(moved), [], over)
+    assert {f.category for f in again} >= {"name", "mrn"}

@@ -29,13 +29,13 @@ that finding is turned into the plate finding (one finding, not two).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
 import cv2
 import numpy as np
 
-from .. import geometry
+from .. import geometry, reuse
 from ..findings import Box, Finding
 from ..regionnet import Region, RegionNet, blobs, get_net
 from ..text.lexicon import word_info
@@ -51,6 +51,7 @@ SIDE_MARGIN = 0.02  # share of the plate width left free on each side of the cha
 MIN_BARCODE_BARS = 8
 MIN_GLYPH_CONTRAST = 40  # grey levels between a plate's characters and its background
 
+PLATE_PAD = 24  # px: a region looked at again takes in earlier plates this close to it
 NET_SIDE = 1280  # the learned finder's canvas: a 40 px plate in a 4000 px photo is still ~13 px there
 NET_MIN_MEAN = 0.96  # a plate's blob is solid; blobs on lettering, badges and edges are ragged and fainter
 NET_READ_MEAN = 0.93  # a fainter blob is a plate too when OCR reads plate-like text from it
@@ -155,10 +156,14 @@ def _n_chars(comp: tuple) -> int:
     return 1 if w <= 1.1 * h else max(1, round(w / (0.55 * h)))
 
 
-def find_candidates(rgb: np.ndarray, max_side: int = WORK_MAX_SIDE) -> tuple[list[PlateCandidate], float]:
+def find_candidates(rgb: np.ndarray, max_side: int = WORK_MAX_SIDE,
+                    picture_area: Optional[float] = None) -> tuple[list[PlateCandidate], float]:
+    """Plate-shaped light regions with glyph rows. `picture_area` (source px²): the whole picture's when `rgb` is
+    a region of it, for the rule that a plate is a small part of the picture."""
     small, s = downscale(rgb, max_side)
     gray = to_gray(small)
     H, W = gray.shape
+    max_area = 0.05 * (picture_area * s * s if picture_area else W * H)
     # Yellow plates (UK rear, NL) are light in the red+green mix even where the grey value is middling.
     yellowish = cv2.max(small[..., 0], small[..., 1])
     cands: list[PlateCandidate] = []
@@ -168,7 +173,7 @@ def find_candidates(rgb: np.ndarray, max_side: int = WORK_MAX_SIDE) -> tuple[lis
             m = (src >= level).astype(np.uint8)
             for c in cv2.findContours(m, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)[0]:
                 area = cv2.contourArea(c)
-                if area < 150 or area > 0.05 * W * H:
+                if area < 150 or area > max_area:
                     continue
                 (cx, cy), (rw, rh), ang = cv2.minAreaRect(c)
                 short, long_ = min(rw, rh), max(rw, rh)
@@ -291,30 +296,66 @@ class PlateDetector:
         self.max_side = max_side
         self.net = net  # the learned plate finder, or None for the rules only
         self.net_side = net_side
+        self.last: list[Finding] = []  # every plate of the last frame (what `detect_changed` takes over)
 
     def detect(self, frame: Frame, prior: Sequence[Finding]) -> list[Finding]:
         if frame.kind == "screenshot":  # no plate can be in a screenshot
+            self.last = []
             return []
-        regions = self.map_regions(frame.rgb) if self.net is not None else None
-        screens = [f.box for f in prior if f.kind == "screen" or f.context in ("wristband", "label")]
-        out: list[Finding] = []
-        plates: list[Finding] = []  # every plate of this frame, new or merged into a text finding of `prior`
+        return self._report(self._remember(self._plates(frame.rgb, screen_boxes(prior))), prior)
 
-        def report(findings: list[Finding]) -> None:
-            for finding in findings:
-                plates.append(merged_into_prior(finding, prior) or finding)
-                if plates[-1] is finding:
-                    out.append(finding)
+    reusable = True  # scanner.reuse: both finders work on a region at the whole frame's scales
 
-        report(self._from_rules(frame.rgb, regions, screens))
-        report(self._from_map(frame.rgb, regions or [], screens, plates))  # after: it grows the rules' plates
-        return out
+    def memo(self) -> list[Finding]:
+        return self.last
 
-    def map_regions(self, rgb: np.ndarray) -> list[Region]:
-        """Blobs of the learned map over the picture; in a large picture, also the blobs of a closer look, at the
-        picture's own resolution, at windows around its faint or small blobs."""
+    def detect_changed(self, frame: Frame, prior: Sequence[Finding], change: reuse.Change) -> list[Finding]:
+        """`detect` for a video frame that differs from the reference only in `change.regions` (scanner.reuse):
+        both finders look at those regions, grown over every earlier plate they touch, at the whole frame's
+        scales; the reference's other plates are taken over where the camera moved them."""
+        if frame.kind == "screenshot":
+            self.last = []
+            return []
+        before: list[Finding] = change.memo[self.name]
+        w, h = frame.size
+        regions = reuse.regions_to_look_at(change, [f.box for f in before], PLATE_PAD, w, h)
+        screens = screen_boxes(prior)
+        plates = []
+        for x0, y0, x1, y1 in regions:
+            local = [geometry.translate(b, -x0, -y0) for b in screens]
+            for f in self._plates(frame.rgb[y0:y1, x0:x1], local, frame_size=(w, h)):
+                plates.append(replace(f, box=geometry.translate(f.box, x0, y0)))
+        plates += [replace(f, box=box) for f, box in reuse.carry(before, lambda f: f.box, change.affine, regions, w, h)]
+        return self._report(self._remember(plates), prior)
+
+    def _plates(self, rgb: np.ndarray, screens: list[Box], frame_size: Optional[tuple[int, int]] = None
+                ) -> list[Finding]:
+        """Every plate in `rgb`: the rules' (read and judged by OCR), then the learned map's that the rules did
+        not find. `frame_size`: `rgb` is a region of a frame this size, looked at at the whole frame's scales."""
         h, w = rgb.shape[:2]
-        prob = self.net.probability(rgb, self.net_side)
+        fw, fh = frame_size or (w, h)
+        zoom = max(w, h) / max(fw, fh)
+        regions = self.map_regions(rgb, max(32, round(self.net_side * zoom))) if self.net is not None else None
+        plates = self._from_rules(rgb, regions, screens, max(32, round(self.max_side * zoom)), float(fw * fh))
+        return plates + self._from_map(rgb, regions or [], screens, plates)  # after: it grows the rules' plates
+
+    def _remember(self, plates: list[Finding]) -> list[Finding]:
+        """Copies kept for the next frame: merging into a text finding changes the findings handed on."""
+        self.last = [replace(f) for f in plates]
+        return plates
+
+    @staticmethod
+    def _report(plates: list[Finding], prior: Sequence[Finding]) -> list[Finding]:
+        """The plates that are new findings: one the text detector already reported text inside becomes that
+        text finding instead (see merged_into_prior)."""
+        return [f for f in plates if merged_into_prior(f, prior) is None]
+
+    def map_regions(self, rgb: np.ndarray, side: Optional[int] = None) -> list[Region]:
+        """Blobs of the learned map over the picture (canvas `side`, default the detector's); in a large picture,
+        also the blobs of a closer look, at the picture's own resolution, at windows around its faint or small
+        blobs."""
+        h, w = rgb.shape[:2]
+        prob = self.net.probability(rgb, side or self.net_side)
         sx, sy = w / prob.shape[1], h / prob.shape[0]
         first = blobs(prob, 0.5, sx, sy)
         if max(sx, sy) < ZOOM_SCALE:
@@ -326,11 +367,12 @@ class PlateDetector:
             out += self.net.regions(rgb[y0:y1, x0:x1], min(ZOOM_MAX_SIDE, max(x1 - x0, y1 - y0)), offset=(x0, y0))
         return out
 
-    def _from_rules(self, rgb: np.ndarray, regions: Optional[list[Region]], screens: list[Box]) -> list[Finding]:
+    def _from_rules(self, rgb: np.ndarray, regions: Optional[list[Region]], screens: list[Box],
+                    max_side: Optional[int] = None, picture_area: Optional[float] = None) -> list[Finding]:
         """Plates the geometry rules find, read and judged by OCR; with the learned map, a rules candidate needs its
         agreement (any blob on it) or plate-like text."""
         h, w = rgb.shape[:2]
-        cands, s = find_candidates(rgb, self.max_side)
+        cands, s = find_candidates(rgb, max_side or self.max_side, picture_area)
         found = []
         for c in cands:
             box = geometry.clip(geometry.scale(c.box, 1 / s), w, h)
@@ -393,6 +435,11 @@ class PlateDetector:
 def read_confidence(ocr_confidence: float) -> float:
     """A plate's confidence once OCR read plate-like text from it."""
     return min(0.95, 0.6 + 0.35 * ocr_confidence)
+
+
+def screen_boxes(prior: Sequence[Finding]) -> list[Box]:
+    """Regions whose print is not a plate: screens, wristbands, labels."""
+    return [f.box for f in prior if f.kind == "screen" or f.context in ("wristband", "label")]
 
 
 def merged_into_prior(plate: Finding, prior: Sequence[Finding]) -> Optional[Finding]:

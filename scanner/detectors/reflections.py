@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional, Sequence
@@ -22,7 +22,7 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
-from .. import geometry
+from .. import geometry, reuse
 from ..findings import Box, Finding
 from ..text.ocr.crop import crop_quad
 from .base import Frame
@@ -30,6 +30,7 @@ from .base import Frame
 DET_MAX_SIDE = 960  # reflections worth reporting are large; detection on a 960 canvas keeps within ~1 s per frame
 MAX_CANDIDATES = 80  # busiest screens have ~60 lines; beyond this the budget (~1 s/frame) would be blown
 MIN_LINE_HEIGHT = 8  # px at full resolution: below this neither reading means anything
+LINE_PAD = 6  # px: a region looked at again takes in earlier mirrored lines this close to it
 MIN_FLIPPED_SCORE = 0.55  # the flipped reading must itself be good (confidence x word-likeness)
 MIN_MARGIN = 0.15  # ... and better than the straight reading by this much
 HEAD_RATIO = 8  # pre-screen a line by its first 8 line-heights (~10 characters), read flipped
@@ -264,18 +265,34 @@ class LineFinder:
         self.max_side = max_side
         self._lock = threading.Lock()
 
-    def __call__(self, rgb: np.ndarray) -> list[np.ndarray]:
+    def __call__(self, rgb: np.ndarray, regions: Optional[Sequence[Box]] = None) -> list[np.ndarray]:
+        """Line quads in `rgb`; with `regions` (full-resolution boxes), only in those parts of the same canvas."""
         h, w = rgb.shape[:2]
         s = min(1.0, self.max_side / max(h, w))
         if min(h, w) * s < 32:  # a strip thinner than a text line (and RapidOCR cannot resize it): nothing to read
             return []
         small = rgb if s == 1.0 else cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
         bgr = np.ascontiguousarray(enhance(small)[:, :, ::-1])
+        if regions is None:
+            return [q / s for q in self._detect(bgr)]
+        out = []
+        for x0, y0, x1, y1 in regions:  # cut from the enhanced whole canvas: the same contrast as a full look
+            cx0, cy0 = int(x0 * s), int(y0 * s)
+            part = bgr[cy0:int(np.ceil(y1 * s)), cx0:int(np.ceil(x1 * s))]
+            if part.size == 0:
+                continue
+            ph, pw = part.shape[:2]
+            if min(ph, pw) < 32:  # RapidOCR cannot take it: pad with the edge's own pixels (adds no text)
+                part = cv2.copyMakeBorder(part, 0, max(0, 32 - ph), 0, max(0, 32 - pw), cv2.BORDER_REPLICATE)
+            out += [np.clip(q, 0, (pw, ph)) / s + (cx0 / s, cy0 / s) for q in self._detect(np.ascontiguousarray(part))]
+        return out
+
+    def _detect(self, bgr: np.ndarray) -> list[np.ndarray]:
         with self._lock:
             res = self._ocr(bgr, use_det=True, use_cls=False, use_rec=False)
         if res.boxes is None:
             return []
-        return [np.asarray(q, dtype=np.float32) / s for q in res.boxes]
+        return [np.asarray(q, dtype=np.float32) for q in res.boxes]
 
 
 def same_line(a: Box, b: Box) -> bool:
@@ -372,12 +389,38 @@ class ReflectionDetector:
         from ..text import classify_lines
 
         if frame.kind == "screenshot":  # drawn, not photographed: nothing is mirrored in glass
+            self.last_lines = []
             return []
         # Lines the text detector already reported as PHI it would redact are covered whichever way round they
         # read; skipping them keeps a full EHR screen (every line PHI, none mirrored) cheap.
         known = [f.box for f in prior if f.kind == "text" and f.confidence >= KNOWN_MIN_CONFIDENCE]
         self.last_lines = find_mirrored_lines(self.find_lines, self.engine, frame.rgb, known)
         return findings_from_lines(self.last_lines, frame.size[0], classify_lines)
+
+    reusable = True  # scanner.reuse: lines are found on the whole frame's canvas, cut to the changed regions
+
+    def memo(self) -> list[MirroredLine]:
+        return self.last_lines
+
+    def detect_changed(self, frame: Frame, prior: Sequence[Finding], change: reuse.Change) -> list[Finding]:
+        """`detect` for a video frame that differs from the reference only in `change.regions`: mirrored lines
+        are looked for there (grown over every earlier one they touch); the reference's others are taken over
+        where the camera moved them, and all are judged together."""
+        from ..text import classify_lines
+
+        if frame.kind == "screenshot":
+            self.last_lines = []
+            return []
+        before: list[MirroredLine] = change.memo[self.name]
+        w, h = frame.size
+        regions = reuse.regions_to_look_at(change, [ln.box for ln in before], LINE_PAD, w, h)
+        known = [f.box for f in prior if f.kind == "text" and f.confidence >= KNOWN_MIN_CONFIDENCE]
+        fresh = find_mirrored_lines(lambda rgb: self.find_lines(rgb, regions) if regions else [], self.engine,
+                                    frame.rgb, known)
+        carried = [replace(ln, box=box) for ln, box in reuse.carry(before, lambda ln: ln.box, change.affine,
+                                                                     regions, w, h)]
+        self.last_lines = fresh + carried
+        return findings_from_lines(self.last_lines, w, classify_lines)
 
 
 def make(options, policy) -> ReflectionDetector:
