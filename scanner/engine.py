@@ -11,7 +11,7 @@ from typing import Any, Optional
 from .confirm import confirm_regions
 from .detectors import build_detectors
 from .detectors.base import Detector, Frame
-from .findings import Finding, drop_duplicates
+from .findings import Box, Finding, drop_duplicates
 from .options import ScanOptions
 from .policy import Policy
 from .reuse import Change
@@ -51,6 +51,13 @@ class Engine:
         if text is not None and not self.policy.redact_screens:
             found = confirm_regions(found, text.last_boxes)
         return drop_duplicates(self.policy.apply(found, redacting))
+
+    def text_seen(self) -> list[tuple[Box, Optional[str]]]:
+        """Every text line the last `analyse` saw: (box, reading), reading None where it could not be read."""
+        text = next((d for d in self.detectors if d.name == "text"), None)
+        if text is None:
+            return []
+        return [(ln.box, ln.text) for ln in text.last_lines] + [(b, None) for b in text.last_unread]
 
     def memo(self) -> dict[str, Any]:
         """What the last `analyse` left for a later frame's `Change`, per detector that can take it."""

@@ -166,6 +166,14 @@ def union_area(boxes: Sequence[Box]) -> int:
     return total
 
 
+def partition(change: Change, before: Sequence[T], box_of: Callable[[T], Box], pad: int, w: int, h: int
+              ) -> tuple[list[Box], list[tuple[T, Box]]]:
+    """What a detector does with the reference's detections `before`: the regions to look at again
+    (`regions_to_look_at`) and the detections taken over, with their boxes in this frame (`carry`)."""
+    regions = regions_to_look_at(change, [box_of(it) for it in before], pad, w, h)
+    return regions, carry(before, box_of, change.affine, regions, w, h)
+
+
 def carry(items: Iterable[T], box_of: Callable[[T], Box], affine: np.ndarray, regions: Sequence[Box],
           w: int, h: int) -> list[tuple[T, Box]]:
     """The reference's items that lie outside every region looked at again, with their boxes in this frame."""

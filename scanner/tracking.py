@@ -346,6 +346,33 @@ def _same_family(a: Finding, b: Finding) -> bool:
     return a.kind == b.kind
 
 
+TEXT_KINDS = frozenset({"text", "plate", "reflection"})
+FRAGMENT_CHARS = 3  # a line sharing this many characters in a row with a track's text may be what is left of it
+
+
+def _alnum(text: str) -> str:
+    return "".join(c for c in text.upper() if c.isalnum())
+
+
+def still_there(finding: Finding, box, lines: Sequence[tuple[Box, Optional[str]]]) -> bool:
+    """Whether the text lines an analysis saw (box, reading or None when unreadable) show part of a text track's
+    text at its predicted `box`: a value half hidden behind a person walking past reads as "957" where
+    "03/14/1957" was; it is not gone, and its track must not end."""
+    if finding.kind not in TEXT_KINDS:
+        return False
+    own = _alnum(finding.text or "")
+    for line_box, text in lines:
+        if geometry.intersection(line_box, box) < 0.3 * max(1, geometry.area(line_box)):
+            continue
+        if text is None:
+            return True  # ink the reader could not read, where the text was: assume it is still there
+        seen = _alnum(text)
+        if len(own) < FRAGMENT_CHARS or any(seen[i:i + FRAGMENT_CHARS] in own
+                                            for i in range(len(seen) - FRAGMENT_CHARS + 1)):
+            return True
+    return False
+
+
 class Tracker:
     """Online: feed `motion(t, m)` for every frame t >= 1 and `observe(t, findings)` for every analysed frame, in
     order; each `observe` returns the frames that became final (their boxes will not change any more)."""
@@ -364,9 +391,11 @@ class Tracker:
     def motion(self, index: int, m: Motion) -> None:
         self.motions[index] = m
 
-    def observe(self, index: int, findings: Sequence[Finding]) -> range:
-        """Findings of analysed frame `index`. Returns the frames that became final: those more than `lookback`
-        frames back (a later track may still be extended backwards over the others)."""
+    def observe(self, index: int, findings: Sequence[Finding],
+                lines: Sequence[tuple[Box, Optional[str]]] = ()) -> range:
+        """Findings of analysed frame `index`, and every text line the analysis saw there (box, reading or None:
+        see `still_there`). Returns the frames that became final: those more than `lookback` frames back (a later
+        track may still be extended backwards over the others)."""
         a = self.prev_analysed
         if a is not None and index <= a:
             raise ValueError(f"analysed frames must increase ({index} after {a})")
@@ -400,8 +429,8 @@ class Tracker:
                 continue
             tr.misses += 1
             p = predicted[tr.id]
-            if p is not None and touches_edge(p, self.w, self.h):
-                tr.misses -= 1  # partly out of the picture: unreadable is expected, it is not gone
+            if p is not None and (touches_edge(p, self.w, self.h) or still_there(tr.finding, p, lines)):
+                tr.misses -= 1  # partly out of the picture or partly hidden: unreadable is expected, it is not gone
             if cut or p is None or tr.misses > self.params.miss_limit:
                 tr.alive = False
             else:

@@ -290,6 +290,7 @@ class Pipeline:
         self.sink = sink
         self.redact = redact
         self.analyse_all_changes = analyse_all_changes  # animated images: every distinct frame is analysed
+        self.video = not analyse_all_changes  # an animation's frames are whole pictures, a video's move past
         self.buffer: list[Buffered] = []
         self.analysed: set[int] = set()
         self.times: dict[int, float] = {}
@@ -352,7 +353,8 @@ class Pipeline:
     def _analyse(self, item: Buffered, grey: Optional[np.ndarray], move_reference: bool = True) -> None:
         change = self._change(item) if move_reference else None
         with detection_canvas(self.det_max_side):
-            findings = self.scanner.analyse(Frame(item.rgb, item.index, item.time), self.result.timings,
+            findings = self.scanner.analyse(Frame(item.rgb, item.index, item.time, video=self.video),
+                                             self.result.timings,
                                              redacting=self.redact, change=change)
         self.analysed.add(item.index)
         timings = self.result.timings
@@ -367,7 +369,7 @@ class Pipeline:
             if grey is None:
                 grey, _ = small_grey(item.rgb)
             self.sampler.analysed(item.index, grey)
-        self._emit(self.tracker.observe(item.index, findings))
+        self._emit(self.tracker.observe(item.index, findings, self.scanner.text_seen()))
 
     def _change(self, item: Buffered) -> Optional[Change]:
         """How `item` differs from the reference, if a partial analysis of it is safe and worth it; else None (the

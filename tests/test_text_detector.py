@@ -58,3 +58,16 @@ def test_context_of_picks_the_screen_the_box_sits_in():
     assert context_of((10, 10, 50, 30), [screen, board]) == "monitor"
     assert context_of((250, 10, 300, 30), [screen, board]) == "whiteboard"
     assert context_of((180, 10, 220, 30), [screen, board]) is None  # straddles both: no context claimed
+
+
+def test_video_line_with_digits_cut_by_the_edge_is_a_finding():
+    # "4/1957" at the left edge of a video frame: the date of birth sliding into view, its label still off screen.
+    lines = [TextLine("4/1957", (0, 10, 120, 40), 0.9), TextLine("Hand hygiene", (100, 100, 300, 130), 0.95),
+             TextLine("Room 4", (150, 160, 260, 190), 0.95)]
+    det = TextDetector(FixedReading(lines))
+    edge = [f for f in det.detect(Frame(np.zeros((200, 400, 3), np.uint8), video=True), [])
+            if "frame edge" in (f.note or "")]
+    assert [(f.box, f.category) for f in edge] == [((0, 10, 120, 40), "identifier")]  # not "Room 4": in view
+    assert Policy().apply(edge)[0].action == "redact"
+    # A photo's edge is the photo's: nothing is coming into view.
+    assert not [f for f in det.detect(_frame(), []) if "frame edge" in (f.note or "")]

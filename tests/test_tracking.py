@@ -544,3 +544,31 @@ def test_camera_motion_of_a_plain_pan():
     p0 = _points(rng, 200, 0, 0, 480, 270)
     a = camera_motion(p0, p0 + (1.5, -0.5), 480, 270)
     assert np.allclose(a, [[1, 0, 1.5], [0, 1, -0.5]], atol=1e-3)
+
+
+# ------------------------------------------------------------------------------ a text track half hidden
+
+def test_text_partly_hidden_is_still_there_when_a_line_shows_part_of_it():
+    from scanner.tracking import still_there
+
+    dob = Finding(kind="text", category="dob", box=(0, 0, 450, 60), confidence=0.9, text="03/14/1957")
+    assert still_there(dob, (0, 0, 450, 60), [((300, 5, 440, 60), "957")])  # the rest behind a person
+    assert still_there(dob, (0, 0, 450, 60), [((300, 5, 440, 60), None)])  # ink there, unreadable
+    assert not still_there(dob, (0, 0, 450, 60), [((300, 5, 440, 60), "EXIT")])  # other text now
+    assert not still_there(dob, (0, 0, 450, 60), [((600, 5, 700, 60), "1957")])  # elsewhere
+    assert not still_there(dob, (0, 0, 450, 60), [])
+    face = Finding(kind="face", category="face", box=(0, 0, 100, 100), confidence=0.9)
+    assert not still_there(face, (0, 0, 100, 100), [((10, 10, 90, 40), None)])  # only text tracks
+
+
+def test_a_text_track_seen_only_in_part_is_not_ended():
+    tr = Tracker(640, 360, TrackerParams(lookback=10, miss_limit=1))
+    dob = Finding(kind="text", category="dob", box=(200, 100, 420, 140), confidence=0.9, text="03/14/1957")
+    tr.observe(0, [dob])
+    for k in (10, 20, 30):  # three analyses in a row show only "957" where the date was
+        tr.observe(k, [], lines=[((330, 100, 420, 140), "957")])
+    assert [t for t in tr.tracks if t.alive]
+    assert all(k in tr.tracks[0].boxes for k in range(0, 31))
+    tr.observe(40, [])
+    tr.observe(50, [])
+    assert not [t for t in tr.tracks if t.alive]  # gone for two analyses: ended

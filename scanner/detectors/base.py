@@ -19,6 +19,7 @@ class Frame:
     rgb: np.ndarray  # H x W x 3 uint8, upright
     index: int = 0
     time: float = 0.0
+    video: bool = False  # one frame of a video: text cut by its edge is coming into or out of view
 
     @cached_property
     def kind(self) -> str:

@@ -191,14 +191,13 @@ class FaceDetector:
         frame; the reference's other faces are taken over where the camera moved them."""
         before: list[Finding] = change.memo[self.name]
         w, h = frame.size
-        regions = reuse.regions_to_look_at(change, [f.box for f in before], FACE_PAD, w, h)
+        regions, kept = reuse.partition(change, before, lambda f: f.box, FACE_PAD, w, h)
         scale = canvas_scale(w, h)
         found = []
         for x0, y0, x1, y1 in regions:
             found += [(geometry.translate(box, x0, y0), score)
                       for box, score in _centerface()(frame.rgb[y0:y1, x0:x1], self.threshold, scale)]
-        carried = [replace(f, box=box) for f, box in reuse.carry(before, lambda f: f.box, change.affine, regions, w, h)]
-        return self._remember(self._findings(frame.rgb, found) + carried)
+        return self._remember(self._findings(frame.rgb, found) + [replace(f, box=box) for f, box in kept])
 
     def _remember(self, findings: list[Finding]) -> list[Finding]:
         """Copies kept for the next frame: the policy and later stages may change the findings handed on."""

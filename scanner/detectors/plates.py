@@ -318,14 +318,14 @@ class PlateDetector:
             return []
         before: list[Finding] = change.memo[self.name]
         w, h = frame.size
-        regions = reuse.regions_to_look_at(change, [f.box for f in before], PLATE_PAD, w, h)
+        regions, kept = reuse.partition(change, before, lambda f: f.box, PLATE_PAD, w, h)
         screens = screen_boxes(prior)
         plates = []
         for x0, y0, x1, y1 in regions:
             local = [geometry.translate(b, -x0, -y0) for b in screens]
             for f in self._plates(frame.rgb[y0:y1, x0:x1], local, frame_size=(w, h)):
                 plates.append(replace(f, box=geometry.translate(f.box, x0, y0)))
-        plates += [replace(f, box=box) for f, box in reuse.carry(before, lambda f: f.box, change.affine, regions, w, h)]
+        plates += [replace(f, box=box) for f, box in kept]
         return self._report(self._remember(plates), prior)
 
     def _plates(self, rgb: np.ndarray, screens: list[Box], frame_size: Optional[tuple[int, int]] = None

@@ -413,13 +413,11 @@ class ReflectionDetector:
             return []
         before: list[MirroredLine] = change.memo[self.name]
         w, h = frame.size
-        regions = reuse.regions_to_look_at(change, [ln.box for ln in before], LINE_PAD, w, h)
+        regions, kept = reuse.partition(change, before, lambda ln: ln.box, LINE_PAD, w, h)
         known = [f.box for f in prior if f.kind == "text" and f.confidence >= KNOWN_MIN_CONFIDENCE]
         fresh = find_mirrored_lines(lambda rgb: self.find_lines(rgb, regions) if regions else [], self.engine,
                                     frame.rgb, known)
-        carried = [replace(ln, box=box) for ln, box in reuse.carry(before, lambda ln: ln.box, change.affine,
-                                                                     regions, w, h)]
-        self.last_lines = fresh + carried
+        self.last_lines = fresh + [replace(ln, box=box) for ln, box in kept]
         return findings_from_lines(self.last_lines, w, classify_lines)
 
 

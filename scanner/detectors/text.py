@@ -40,6 +40,8 @@ def without_unattached(findings: list[Finding]) -> list[Finding]:
 
 UNREAD_CONTEXTS = frozenset({"imaging", "monitor", "whiteboard", "wristband", "label"})
 UNREAD_MIN_PX = 5  # a detected "line" lower than this is a rule or a speck, not text
+EDGE_TOL = 2  # px: a line this close to the frame's edge is cut by it
+EDGE_DIGITS = 1  # a digit in a cut line: it may be the visible end of a date, an ID, a phone number
 LINE_PAD = 6  # px: a region read again takes in earlier lines this close to it (a line cut at a crop edge is lost)
 
 
@@ -75,16 +77,18 @@ class TextDetector:
         before_lines, before_unread = change.memo[self.name]
         w, h = frame.size
         regions = reuse.regions_to_look_at(change, [ln.box for ln in before_lines] + before_unread, LINE_PAD, w, h)
+        kept_lines = reuse.carry(before_lines, lambda ln: ln.box, change.affine, regions, w, h)
+        kept_unread = reuse.carry(before_unread, lambda b: b, change.affine, regions, w, h)
         scale = self.engine.detection_scale(w, h)
         lines, unread = [], []
         for region in regions:
             got, missed = self.engine.read_region(frame.rgb, region, scale)
             lines += got
             unread += missed
-        for line, box in reuse.carry(before_lines, lambda ln: ln.box, change.affine, regions, w, h):
+        for line, box in kept_lines:
             quad = reuse.warp_points(line.quad, change.affine) if line.quad else None
             lines.append(replace(line, box=box, quad=quad))
-        unread += [box for _, box in reuse.carry(before_unread, lambda b: b, change.affine, regions, w, h)]
+        unread += [box for _, box in kept_unread]
         return self._judge(frame, lines, unread, prior)
 
     def _judge(self, frame: Frame, lines: list[TextLine], unread: list, prior: Sequence[Finding]) -> list[Finding]:
@@ -107,10 +111,32 @@ class TextDetector:
         if len(groups) > 1:  # a board split across regions (or half inside a found screen) is still one table
             self._merge_table_cells(lines, findings, prior)
         findings.extend(self._deny_term_hits(lines, findings, prior))
+        if frame.video:
+            findings.extend(self._cut_by_the_edge(lines, findings, frame, prior))
         findings.extend(self._unread_ink(unread, lines, frame, prior))
         if frame.kind == "screenshot":
             findings = without_unattached(findings)
         return findings
+
+    def _cut_by_the_edge(self, lines: Sequence[TextLine], found: Sequence[Finding], frame: Frame,
+                         prior: Sequence[Finding]) -> list[Finding]:
+        """Video: a line cut by the frame's edge holding a digit may be the visible end of a value
+        sliding into or out of view ("4/1957" of a date of birth whose label is still off screen). Nothing can
+        judge it from what is visible, so it is redacted (its track then follows it, see tracking.still_there)."""
+        w, h = frame.size
+        out = []
+        for line in lines:
+            x0, y0, x1, y1 = line.box
+            if not (x0 <= EDGE_TOL or y0 <= EDGE_TOL or x1 >= w - EDGE_TOL or y1 >= h - EDGE_TOL):
+                continue
+            if sum(c.isdigit() for c in line.text) < EDGE_DIGITS:
+                continue
+            if any(geometry.coverage(line.box, f.box) >= 0.5 for f in found):
+                continue
+            out.append(Finding(kind="text", category="identifier", box=line.box, confidence=0.7, severity="medium",
+                               context=context_of(line.box, prior), text=line.text, detector=self.name,
+                               note="digits cut by the frame edge (video): part of a value coming into view"))
+        return out
 
     def _unread_ink(self, unread: Sequence, lines: Sequence[TextLine], frame: Frame,
                     prior: Sequence[Finding]) -> list[Finding]:
