@@ -705,7 +705,7 @@ def test_text_detector_merges_table_cells_across_regions():
     board = Finding(kind="screen", category="screen", box=(0, 150, 100, 260), confidence=0.9, severity="medium",
                     context="whiteboard", detector="screens")  # holds only the last two room numbers
     det = TextDetector(FixedReader(lines))
-    fs = det.detect(type("F", (), {"rgb": None, "kind": "photo", "imaging": []})(), [board])
+    fs = det.detect(type("F", (), {"rgb": None, "kind": "photo", "imaging": [], "video": False})(), [board])
     redacted = {f.text for f in fs if f.confidence >= 0.5}
     assert {"520", "211B", "536A", "440B", "ENGLE", "GAUTHIER", "RUSH"} <= redacted
     assert len({(f.box, f.category) for f in fs}) == len(fs)  # a cell found twice is one finding
