@@ -351,7 +351,8 @@ def test_animated_webp_keeps_animation(tmp_path):
 def test_animation_identical_frames_are_not_analysed_twice():
     from scanner.findings import ScanResult, SourceInfo
     from scanner.tracking import FrameSampler, SamplerParams
-    from scanner.video import Buffered, Pipeline
+    from scanner.video import Pipeline
+    from scanner.video_out import Buffered
 
     sc, det = patch_scanner()
     res = ScanResult(source=SourceInfo("mem.gif", "", "image", W, H))
@@ -379,7 +380,7 @@ class RecordingSink:
 
 
 def _writer_frames(n: int):
-    from scanner.video import Buffered
+    from scanner.video_out import Buffered
 
     box = (20, 30, 60, 50)
     here = [Finding(kind="text", category="mrn", box=box, confidence=0.9, detector="t")]
@@ -387,7 +388,7 @@ def _writer_frames(n: int):
 
 
 def test_threaded_writer_writes_every_frame_in_order_redacted():
-    from scanner.video import FrameWriter
+    from scanner.video_out import FrameWriter
 
     sink = RecordingSink()
     timings: dict = {}
@@ -404,7 +405,7 @@ def test_threaded_writer_writes_every_frame_in_order_redacted():
 
 
 def test_threaded_writer_failure_is_raised_in_the_caller():
-    from scanner.video import FrameWriter
+    from scanner.video_out import FrameWriter
 
     sink = RecordingSink(fail_at=3)
     writer = FrameWriter(Scanner(ScanOptions(skip=("text", "faces"))).style, sink, True, {}, threaded=True)
@@ -418,7 +419,7 @@ def test_threaded_writer_failure_is_raised_in_the_caller():
 
 
 def test_threaded_writer_abort_stops_without_writing_the_rest():
-    from scanner.video import FrameWriter
+    from scanner.video_out import FrameWriter
 
     sink = RecordingSink()
     writer = FrameWriter(Scanner(ScanOptions(skip=("text", "faces"))).style, sink, True, {}, threaded=True)
