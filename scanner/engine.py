@@ -47,17 +47,20 @@ class Engine:
                 timings[f"{det.name}_s"] = timings.get(f"{det.name}_s", 0.0) + time.perf_counter() - t
         # Screen and band regions with no text the OCR detector saw are fur, grass, cloth (scanner.confirm) — unless
         # the user asked for whole screens redacted, or the text detector did not run (nothing to confirm with).
-        text = next((d for d in self.detectors if d.name == "text"), None)
+        text = self._text_detector()
         if text is not None and not self.policy.redact_screens:
             found = confirm_regions(found, text.last_boxes)
         return drop_duplicates(self.policy.apply(found, redacting))
 
     def text_seen(self) -> list[tuple[Box, Optional[str]]]:
         """Every text line the last `analyse` saw: (box, reading), reading None where it could not be read."""
-        text = next((d for d in self.detectors if d.name == "text"), None)
+        text = self._text_detector()
         if text is None:
             return []
         return [(ln.box, ln.text) for ln in text.last_lines] + [(b, None) for b in text.last_unread]
+
+    def _text_detector(self):
+        return next((d for d in self.detectors if d.name == "text"), None)
 
     def memo(self) -> dict[str, Any]:
         """What the last `analyse` left for a later frame's `Change`, per detector that can take it."""

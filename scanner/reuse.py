@@ -22,6 +22,7 @@ import numpy as np
 
 from . import geometry
 from .findings import Box
+from .tracking import apply_affine
 
 T = TypeVar("T")
 
@@ -70,24 +71,22 @@ def full_affine(small_affine: np.ndarray, scale: float) -> np.ndarray:
     return a
 
 
-def warp_box(box: Box, affine: np.ndarray, w: int, h: int, origin: int = 0) -> Optional[Box]:
-    """`box` moved by `affine` (its four corners' bounding box), clipped to [origin, w) x [origin, h); None if it
-    left that area."""
+def moved_box(box: Box, affine: np.ndarray) -> Box:
+    """`box` moved by `affine`: its four corners' bounding box, rounded outward, not clipped to any frame."""
     x0, y0, x1, y1 = box
-    pts = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]], dtype=np.float64) @ affine.T
-    bx0, by0 = int(np.floor(pts[:, 0].min())), int(np.floor(pts[:, 1].min()))
-    bx1, by1 = int(np.ceil(pts[:, 0].max())), int(np.ceil(pts[:, 1].max()))
-    out = (max(origin, bx0), max(origin, by0), min(w, bx1), min(h, by1))
-    return out if out[2] > out[0] and out[3] > out[1] else None
+    pts = apply_affine(affine, [[x0, y0], [x1, y0], [x0, y1], [x1, y1]])
+    return (int(np.floor(pts[:, 0].min())), int(np.floor(pts[:, 1].min())),
+            int(np.ceil(pts[:, 0].max())), int(np.ceil(pts[:, 1].max())))
+
+
+def warp_box(box: Box, affine: np.ndarray, w: int, h: int) -> Optional[Box]:
+    """`box` moved by `affine`, clipped to the w x h frame; None if it left the frame."""
+    out = geometry.clip(moved_box(box, affine), w, h)
+    return out if geometry.area(out) > 0 else None
 
 
 def warp_points(points: Sequence[Sequence[float]], affine: np.ndarray) -> tuple[tuple[float, float], ...]:
-    p = np.hstack([np.asarray(points, dtype=np.float64), np.ones((len(points), 1))]) @ affine.T
-    return tuple((float(x), float(y)) for x, y in p)
-
-
-def intersects(a: Box, b: Box) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+    return tuple((float(x), float(y)) for x, y in apply_affine(affine, points))
 
 
 def merge_touching(boxes: Iterable[Box], max_count: int = MAX_REGIONS) -> list[Box]:
@@ -99,7 +98,7 @@ def merge_touching(boxes: Iterable[Box], max_count: int = MAX_REGIONS) -> list[B
         changed = False
         for i in range(len(out)):
             for j in range(i + 1, len(out)):
-                if intersects(out[i], out[j]):
+                if geometry.intersection(out[i], out[j]):
                     out[i] = geometry.union([out[i], out[j]])
                     del out[j]
                     changed = True
@@ -122,12 +121,10 @@ def regions_to_look_at(change: Change, boxes: Sequence[Box], pad: int, w: int, h
     regions, plus every earlier detection the camera moved across the frame's edge (what is left of a line half
     out of the picture is read again: its words no longer sit where the reference's box says), grown over every
     earlier detection they touch."""
-    moved = [warp_box(b, change.affine, 1 << 30, 1 << 30, origin=-(1 << 29)) for b in boxes]
-    inside = [b for b in moved if b is not None]
-    cut = [geometry.clip(b, w, h) for b in inside if b[0] < 0 or b[1] < 0 or b[2] > w or b[3] > h]
-    cut = [b for b in cut if b[2] > b[0] and b[3] > b[1]]
-    kept = [geometry.clip(b, w, h) for b in inside]
-    return grow_regions(list(change.regions) + cut, [b for b in kept if b[2] > b[0] and b[3] > b[1]], pad, w, h)
+    moved = [(b, geometry.clip(b, w, h)) for b in (moved_box(b, change.affine) for b in boxes)]
+    inside = [c for _, c in moved if geometry.area(c) > 0]
+    cut = [c for b, c in moved if geometry.area(c) > 0 and c != b]  # clipping changed it: it crosses the edge
+    return grow_regions(list(change.regions) + cut, inside, pad, w, h)
 
 
 def grow_regions(regions: Sequence[Box], boxes: Sequence[Box], pad: int, w: int, h: int) -> list[Box]:
@@ -138,7 +135,7 @@ def grow_regions(regions: Sequence[Box], boxes: Sequence[Box], pad: int, w: int,
     while True:
         grown = []
         for r in out:
-            touching = [b for b in padded if intersects(b, r)]
+            touching = [b for b in padded if geometry.intersection(b, r)]
             grown.append(geometry.union([r] + touching) if touching else r)
         grown = merge_touching(grown)
         if grown == out:
@@ -180,7 +177,7 @@ def carry(items: Iterable[T], box_of: Callable[[T], Box], affine: np.ndarray, re
     out = []
     for it in items:
         box = warp_box(box_of(it), affine, w, h)
-        if box is not None and not any(intersects(box, r) for r in regions):
+        if box is not None and not any(geometry.intersection(box, r) for r in regions):
             out.append((it, box))
     return out
 

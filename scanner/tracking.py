@@ -65,11 +65,12 @@ class Motion:
     def magnitude(self, w: int, h: int) -> float:
         """How far the frame's corners move under the global motion (pixels, max over corners)."""
         corners = np.array([[0, 0], [w, 0], [0, h], [w, h]], np.float64)
-        moved = _apply(self.affine, corners)
+        moved = apply_affine(self.affine, corners)
         return float(np.abs(moved - corners).max())
 
 
-def _apply(affine: np.ndarray, pts: np.ndarray) -> np.ndarray:
+def apply_affine(affine: np.ndarray, pts) -> np.ndarray:
+    """Points (N x 2) moved by a 2x3 affine."""
     pts = np.asarray(pts, np.float64).reshape(-1, 2)
     return pts @ np.asarray(affine, np.float64)[:, :2].T + np.asarray(affine, np.float64)[:, 2]
 
@@ -147,8 +148,9 @@ def camera_motion(p0: np.ndarray, p1: np.ndarray, w: int, h: int) -> Optional[np
         fits = _fits(sim, p0, p1) & rest
         shift = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
         shift[:, 2] = np.median((p1 - p0)[fits], axis=0)
-        if (_fits(shift, p0, p1) & rest).sum() >= 0.9 * fits.sum():
-            sim, fits = shift, _fits(shift, p0, p1) & rest
+        shift_fits = _fits(shift, p0, p1) & rest
+        if shift_fits.sum() >= 0.9 * fits.sum():
+            sim, fits = shift, shift_fits
         spread = _spread(p0[fits])
         if spread > best_spread:
             best, best_spread = sim, spread
@@ -157,7 +159,7 @@ def camera_motion(p0: np.ndarray, p1: np.ndarray, w: int, h: int) -> Optional[np
 
 
 def _fits(affine: np.ndarray, p0: np.ndarray, p1: np.ndarray) -> np.ndarray:
-    return np.linalg.norm(_apply(affine, p0) - p1, axis=1) < MOTION_FIT_PX
+    return np.linalg.norm(apply_affine(affine, p0) - p1, axis=1) < MOTION_FIT_PX
 
 
 def _spread(pts: np.ndarray) -> float:
@@ -214,7 +216,7 @@ def _propagate(box, affine: np.ndarray, src: np.ndarray, dst: np.ndarray, w: int
     those points disagree (a face turning, a hand moving): the box ends up covering wherever any part went."""
     x0, y0, x1, y1 = box
     corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], np.float64)
-    moved = _apply(affine, corners)
+    moved = apply_affine(affine, corners)
     nx0, ny0 = moved.min(axis=0)
     nx1, ny1 = moved.max(axis=0)
     lo = np.zeros(2)
@@ -224,7 +226,7 @@ def _propagate(box, affine: np.ndarray, src: np.ndarray, dst: np.ndarray, w: int
         sel = ((src[:, 0] >= x0 - 0.25 * bw) & (src[:, 0] <= x1 + 0.25 * bw)
                & (src[:, 1] >= y0 - 0.25 * bh) & (src[:, 1] <= y1 + 0.25 * bh))
         if sel.sum() >= 3:
-            lo, hi = residual_extent(dst[sel].astype(np.float64) - _apply(affine, src[sel]))
+            lo, hi = residual_extent(dst[sel].astype(np.float64) - apply_affine(affine, src[sel]))
             # A few wild points must not blow the box up to the whole frame: at most a box size (32 px for small
             # boxes) per frame.
             cap = np.full(2, float(max(bw, bh, 32)))
@@ -243,7 +245,7 @@ def _propagate(box, affine: np.ndarray, src: np.ndarray, dst: np.ndarray, w: int
         ext = _changed_extent(ref, changed, scale)
         if ext is not None:
             if backward:
-                pts = _apply(affine, np.array([[ext[0], ext[1]], [ext[2], ext[1]], [ext[0], ext[3]],
+                pts = apply_affine(affine, np.array([[ext[0], ext[1]], [ext[2], ext[1]], [ext[0], ext[3]],
                                                [ext[2], ext[3]]]))
                 ext = (*pts.min(axis=0), *pts.max(axis=0))
             nx0, ny0 = min(nx0, ext[0]), min(ny0, ext[1])
@@ -605,7 +607,7 @@ class FrameSampler:
             if float(cv2.absdiff(warped, gray).mean()) > self.p.cut_threshold and \
                     float(cv2.absdiff(prev_gray, gray).mean()) > self.p.cut_threshold:
                 return SampleDecision(True, cut=True, reason="cut")
-        shift = float(np.abs(_apply(self.acc, np.array([[0, 0], [w, 0], [0, h], [w, h]])) -
+        shift = float(np.abs(apply_affine(self.acc, np.array([[0, 0], [w, 0], [0, h], [w, h]])) -
                              np.array([[0, 0], [w, 0], [0, h], [w, h]])).max())
         pooled = block_diffs(self.ref, gray, self.acc, self.p.block)
         self.last_change = (index, self.acc.copy(), pooled)

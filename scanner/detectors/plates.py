@@ -314,8 +314,7 @@ class PlateDetector:
         both finders look at those regions, grown over every earlier plate they touch, at the whole frame's
         scales; the reference's other plates are taken over where the camera moved them."""
         if frame.kind == "screenshot":
-            self.last = []
-            return []
+            return self.detect(frame, prior)
         before: list[Finding] = change.memo[self.name]
         w, h = frame.size
         regions, kept = reuse.partition(change, before, lambda f: f.box, PLATE_PAD, w, h)

@@ -409,8 +409,7 @@ class ReflectionDetector:
         from ..text import classify_lines
 
         if frame.kind == "screenshot":
-            self.last_lines = []
-            return []
+            return self.detect(frame, prior)
         before: list[MirroredLine] = change.memo[self.name]
         w, h = frame.size
         regions, kept = reuse.partition(change, before, lambda ln: ln.box, LINE_PAD, w, h)

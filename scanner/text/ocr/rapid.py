@@ -149,12 +149,15 @@ class RapidOcrEngine:
         s = min(1.0, min(self.det_max_side, limit or self.det_max_side) / max(h, w))
         canvas = image_rgb if s == 1.0 else cv2.resize(image_rgb, (round(w * s), round(h * s)),
                                                        interpolation=cv2.INTER_AREA)
+        return [q / s for q in self._detect_canvas(canvas)]
+
+    def _detect_canvas(self, canvas: np.ndarray, native: bool = False) -> list[np.ndarray]:
+        """Quads in a canvas (its pixels), detected tile by tile; lines found in two tiles merged."""
         grid = even_grid(canvas.shape[1], canvas.shape[0], self.det_tile, TILE_OVERLAP)
         found: list[tuple[int, np.ndarray]] = []
         for t, (x0, y0, x1, y1) in enumerate(grid):
-            found += [(t, q + (x0, y0)) for q in self._detect_tile(canvas[y0:y1, x0:x1])]
-        quads = merge_tile_quads(found, grid) if len(grid) > 1 else [q for _, q in found]
-        return [q / s for q in quads]
+            found += [(t, q + (x0, y0)) for q in self._detect_tile(canvas[y0:y1, x0:x1], native)]
+        return merge_tile_quads(found, grid) if len(grid) > 1 else [q for _, q in found]
 
     def detection_scale(self, w: int, h: int) -> float:
         """Detector-input pixels per image pixel when a w x h image is read whole: its canvas, then RapidOCR's
@@ -178,12 +181,8 @@ class RapidOcrEngine:
         canvas = crop if abs(scale - 1.0) < 1e-3 else cv2.resize(
             crop, (max(1, round(cw * scale)), max(1, round(ch * scale))),
             interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-        grid = even_grid(canvas.shape[1], canvas.shape[0], self.det_tile, TILE_OVERLAP)
-        found: list[tuple[int, np.ndarray]] = []
-        for t, (gx0, gy0, gx1, gy1) in enumerate(grid):
-            found += [(t, q + (gx0, gy0)) for q in self._detect_tile(canvas[gy0:gy1, gx0:gx1], native=True)]
-        quads = merge_tile_quads(found, grid) if len(grid) > 1 else [q for _, q in found]
         sx, sy = cw / canvas.shape[1], ch / canvas.shape[0]
+        quads = self._detect_canvas(canvas, native=True)
         return self._read_quads(image_rgb, [q * (sx, sy) + (x0, y0) for q in quads])
 
     def _detect_tile(self, canvas: np.ndarray, native: bool = False) -> list[np.ndarray]:
