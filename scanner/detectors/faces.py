@@ -21,7 +21,7 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
-from .. import geometry, reuse
+from .. import geometry, onnx_tidy, reuse
 from ..findings import Box, Finding
 from .base import Frame
 
@@ -47,17 +47,6 @@ def canvas_scale(w: int, h: int) -> float:
     return min(1.0, CENTERFACE_MAX_SIDE / max(h, w))
 
 
-def weights_as_constants(model):
-    """The ONNX model with its initialisers no longer listed among the graph's inputs. CenterFace's export lists
-    them there; an input may be overridden at run time, so ORT does not fold it, the batch norms stay unfused and
-    each run costs 2.3x (issue 12). Outputs equal to 1e-4; the same faces on all 477 real photos of bench/."""
-    weights = {i.name for i in model.graph.initializer}
-    inputs_only = [i for i in model.graph.input if i.name not in weights]
-    del model.graph.input[:]
-    model.graph.input.extend(inputs_only)
-    return model
-
-
 class CenterFace:
     """CenterFace via onnxruntime on the CPU, input shapes made dynamic so any image size runs."""
 
@@ -75,7 +64,7 @@ class CenterFace:
         outputs.update({"537": ["B", 1, "h", "w"], "538": ["B", 2, "h", "w"], "539": ["B", 2, "h", "w"],
                         "540": ["B", 10, "h", "w"]})
         model = update_inputs_outputs_dims(model, inputs, outputs)
-        model = weights_as_constants(model)
+        model = onnx_tidy.weights_as_constants(model)
         self.sess = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
         self._lock = threading.Lock()
 

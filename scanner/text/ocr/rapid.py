@@ -121,6 +121,19 @@ def better_reading(first: tuple[str, float], second: tuple[str, float]) -> tuple
     return second if second[1] > first[1] else first
 
 
+def _tidy_session(session):
+    """A session like `session` (same model file, same options) on the model with its subnormal weights flushed:
+    the text detector runs 2.9x faster with bit-identical output (scanner.onnx_tidy)."""
+    import onnx
+    import onnxruntime as ort
+
+    from ... import onnx_tidy
+
+    model = onnx_tidy.denormals_flushed(onnx.load(session._model_path))
+    return ort.InferenceSession(model.SerializeToString(), sess_options=session.get_session_options(),
+                                providers=session.get_providers())
+
+
 class RapidOcrEngine:
     name = "rapid"
 
@@ -135,6 +148,7 @@ class RapidOcrEngine:
         self._ocr = RapidOCR(params={"Global.log_level": "error"})
         # Load the three ONNX sessions now, once per process: model files are inside the wheel, nothing downloads.
         self._det = self._ocr._load_det_model()
+        self._det.session.session = _tidy_session(self._det.session.session)
         self._cls = self._ocr._load_cls_model()
         self._rec = self._ocr._load_rec_model()
         self._lock = threading.Lock()
