@@ -259,9 +259,12 @@ class LineFinder:
 
         from rapidocr import RapidOCR
 
+        from ..text.ocr.rapid import load_detector
+
         logging.getLogger("RapidOCR").setLevel(logging.ERROR)
         self._ocr = RapidOCR(params={"Global.log_level": "error", "Global.use_cls": False, "Global.use_rec": False,
                                      "Det.limit_type": "max", "Det.limit_side_len": max_side})
+        load_detector(self._ocr)  # now, once, on the tidied weights
         self.max_side = max_side
         self._lock = threading.Lock()
 
