@@ -1,4 +1,4 @@
-"""CenterFace as the face detector loads it: the real model on a real sample photo."""
+"""The exact model rewrites of scanner.onnx_tidy, on toy graphs and on the real CenterFace and text detector."""
 from pathlib import Path
 
 import numpy as np
