@@ -196,6 +196,35 @@ def test_crop_quad_reads_only_the_quads_box_and_gives_the_same_pixels():
     assert checked > 350
 
 
+def test_crop_quad_of_a_reversed_channel_view_is_exactly_the_crop_of_its_copy():
+    """The BGR view of an RGB frame is warped without copying the box: the same pixels, exactly."""
+    rng = np.random.default_rng(2)
+    img = cv2.GaussianBlur(rng.integers(0, 256, (240, 320, 3), np.uint8), (5, 5), 0)
+    for q in (np.array([[30, 40], [200, 52], [198, 90], [28, 78]], np.float32),
+              np.array([[100, 10], [130, 12], [128, 230], [98, 228]], np.float32)):  # upright: turned 90 degrees
+        np.testing.assert_array_equal(crop_quad(img[:, :, ::-1], q),
+                                      crop_quad(np.ascontiguousarray(img[:, :, ::-1]), q))
+
+
+def test_crop_quad_shrinks_only_lines_whose_text_is_taller_than_max_height():
+    """A giant "line" (the detector's box over half a photo) comes out with its text max_height high and its shape
+    kept, looking like the full crop area-averaged; lines under the cap are untouched; an upright line is capped
+    by its width, the height of its text once turned."""
+    rng = np.random.default_rng(3)
+    img = cv2.GaussianBlur(rng.integers(0, 256, (1200, 1600, 3), np.uint8), (31, 31), 0)
+    big = np.array([[100, 100], [1500, 100], [1500, 1100], [100, 1100]], np.float32)
+    full = crop_quad(img, big)
+    got = crop_quad(img, big, max_height=200)
+    assert got.shape[0] == 200 and abs(got.shape[1] / got.shape[0] - full.shape[1] / full.shape[0]) < 0.01
+    want = cv2.resize(full, (got.shape[1], got.shape[0]), interpolation=cv2.INTER_AREA)
+    assert np.abs(got.astype(int) - want.astype(int)).mean() < 2
+    line = np.array([[100, 100], [900, 100], [900, 160], [100, 160]], np.float32)
+    np.testing.assert_array_equal(crop_quad(img, line, max_height=200), crop_quad(img, line))
+    upright = np.array([[100, 100], [400, 100], [400, 1100], [100, 1100]], np.float32)
+    turned = crop_quad(img, upright, max_height=200)
+    assert turned.shape[0] == 200 and abs(turned.shape[1] - 200 * 1000 / 300) <= 1
+
+
 def test_crop_quad_of_a_twisted_quad_is_the_whole_image_warp():
     img = np.random.default_rng(1).integers(0, 256, (120, 160, 3), np.uint8)
     q = np.array([[40, 20], [120, 35], [118, 33], [36, 22]], np.float32)  # corners 3 and 4 swapped: not convex

@@ -89,14 +89,6 @@ def test_stretch_lifts_a_faint_crop_to_full_range():
     assert int(flat.max()) - int(flat.min()) == 0
 
 
-def test_shrunk_bounds_a_crop_to_the_reading_height_and_keeps_its_shape():
-    small = np.zeros((40, 300, 3), np.uint8)
-    assert R.shrunk(small) is small
-    big = np.zeros((2996, 3996, 3), np.uint8)  # a whole 12 MP frame the line finder returned as one line
-    out = R.shrunk(big)
-    assert out.shape[0] == R.CROP_MAX_H and abs(out.shape[1] / out.shape[0] - 3996 / 2996) < 0.01
-
-
 def test_enhance_raises_local_contrast_of_faint_text():
     rng = random.Random(1)
     img = wall(320, 200, rng)

@@ -230,16 +230,6 @@ def stretch(crop_bgr: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(out.astype(np.uint8), cv2.COLOR_GRAY2BGR)
 
 
-def shrunk(crop: np.ndarray) -> np.ndarray:
-    """A crop no taller than CROP_MAX_H: the recogniser reads lines 48 px high, and the line finder sometimes
-    returns a whole 12 MP frame as one "line" (its contrast stretch alone took 0.4 s)."""
-    h, w = crop.shape[:2]
-    if h <= CROP_MAX_H:
-        return crop
-    s = CROP_MAX_H / h
-    return cv2.resize(crop, (max(1, round(w * s)), CROP_MAX_H), interpolation=cv2.INTER_AREA)
-
-
 def mirror_box(b: Box, w: int) -> Box:
     """The box a region occupies in the horizontally flipped image of width w (its own inverse)."""
     return (w - b[2], b[1], w - b[0], b[3])
@@ -319,9 +309,9 @@ def find_mirrored_lines(find_lines, engine, rgb: np.ndarray, known: Sequence[Box
             continue
         if any(same_line(box, k) for k in known):
             continue
-        crop = crop_quad(bgr, q)
+        crop = crop_quad(bgr, q, max_height=CROP_MAX_H)
         if crop is not None:
-            cands.append((box, stretch(shrunk(crop))))
+            cands.append((box, stretch(crop)))
     # Largest lines first when over budget: small print in a reflection is the least readable anyway.
     cands.sort(key=lambda c: -geometry.height(c[0]))
     cands = cands[:MAX_CANDIDATES]

@@ -33,6 +33,7 @@ DET_SHORT_SIDE = 736  # RapidOCR's detector scales each input until its short si
 # imaging-overlay scenes (7-16 px text, seed 3, 186 small lines): correct readings 164 -> 168, e.g.
 # "BadrBndon" (0.55) -> "Bradford^Brandon" (0.96), "EDOMPY MN EY ONNITA" -> "EDMONDS MEMORIAL COMMUNITY HOSPITAL".
 # A line already read with a high score keeps its reading: the second look is worse as often as better.
+CROP_MAX_H = 384  # px of text height: taller line crops are shrunk before reading (8x the recogniser's 48 px input)
 SMALL_LINE_PX = 20  # detected line box height (the detector's box is ~1.6x the ink): ink under ~12 px
 SURE_SCORE = 0.95
 REREAD_FACTOR, REREAD_PAD = 1.5, 0.15
@@ -262,7 +263,7 @@ class RapidOcrEngine:
         """Each detected quad recognised from its full-resolution crop: the lines read, the boxes left unread."""
         h, w = image_rgb.shape[:2]
         bgr = image_rgb[:, :, ::-1]
-        crops = [crop_quad(bgr, q) for q in quads]
+        crops = [crop_quad(bgr, q, max_height=CROP_MAX_H) for q in quads]
         keep = [i for i, c in enumerate(crops) if c is not None]
         results = self._reread_small([crops[i] for i in keep], self.recognise([crops[i] for i in keep]))
         lines, unread = [], []
