@@ -11,8 +11,8 @@ import types
 
 __version__ = "0.1.0"
 
-_PUBLIC = {"scan": "api", "redact": "api", "ScanOptions": "options", "scan_folder": "batch", "BatchResult": "batch",
-           "Finding": "findings", "ScanResult": "findings", "SourceInfo": "findings"}
+_PUBLIC = {"scan": "api", "redact": "api", "apply": "api", "ScanOptions": "options", "scan_folder": "batch",
+           "BatchResult": "batch", "Finding": "findings", "ScanResult": "findings", "SourceInfo": "findings"}
 __all__ = [*_PUBLIC, "__version__"]
 
 

@@ -1,11 +1,11 @@
-"""The Python API: `scan()` and `redact()` one file, `scan_paths()` many. The CLI is a thin layer over this.
+"""The Python API: `scan()` and `redact()` one file, `scan_paths()` many, `apply()` reviewed findings files. The CLI
+is a thin layer over this.
 
 A `Scanner` is the analysis engine (scanner.engine: the loaded models and `analyse(frame)`) plus what a file needs;
 it is made once per process (per options) and reused for every file.
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,7 +18,7 @@ from .engine import Engine
 from .findings import ScanResult, SourceInfo, decide_verdict, number_findings
 from .metadata import metadata_findings, sanitized_exif
 from .options import STYLES, ScanOptions
-from .outputs import output_ext, output_path
+from .outputs import output_ext, output_path, write_findings
 from .redact import annotate_image, redact_image
 
 
@@ -90,13 +90,6 @@ class Scanner(Engine):
         result.output_sha256 = {k: media.sha256_file(Path(v)) for k, v in result.outputs.items()}
 
 
-def write_findings(result: ScanResult, out_dir: Path, rel: Path, include_text: bool) -> Path:
-    p = output_path(out_dir, rel, ".findings.json")
-    result.outputs.setdefault("findings", str(p))
-    media.write_bytes_atomic(p, (json.dumps(result.to_json(include_text), indent=2) + "\n").encode())
-    return p
-
-
 def get_scanner(options: ScanOptions = ScanOptions()) -> Scanner:
     """One Scanner per distinct options per process, so models load once however many files are scanned.
     An edited policy file (same path, new content) gets a new Scanner: a stale policy must never decide."""
@@ -131,6 +124,22 @@ def scan(path: Path | str, out_dir: Path | str | None = None, **options) -> Scan
 def redact(path: Path | str, out_dir: Path | str, **options) -> ScanResult:
     """Scan one image and write its redacted copy (plus annotated copy and findings) to `out_dir`."""
     return get_scanner(_options(options)).process(Path(path), Path(out_dir), redact=True)
+
+
+def apply(findings: Path | str | Sequence[Path | str], out_dir: Path | str | None = None, *,
+          source: Path | str | None = None, by: Optional[str] = None, style: Optional[str] = None) -> list[ScanResult]:
+    """Re-render the redacted copy of each reviewed findings file from exactly its findings (edited actions, added
+    `manual` boxes) after checking the source's SHA-256; write the copies and the findings file recording the
+    review to `out_dir` (default: beside each findings file). One result per file; failures have verdict `error`
+    and a one-line error, and write nothing. See scanner.review."""
+    from .review import apply_file
+
+    if style is not None and style not in STYLES:
+        raise ValueError(f"unknown redaction style {style!r} (choose from {', '.join(STYLES)})")
+    paths = [findings] if isinstance(findings, (str, Path)) else list(findings)
+    if source is not None and len(paths) != 1:
+        raise ValueError("source names the scanned file of one findings file: pass one findings file with it")
+    return [apply_file(p, out_dir, source=source, by=by, style=style) for p in paths]
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Command line: `scanner scan` and `scanner redact`, a thin layer over scanner.api."""
+"""Command line: `scanner scan`, `scanner redact` and `scanner apply`, a thin layer over scanner.api."""
 from __future__ import annotations
 
 import json
@@ -213,6 +213,39 @@ def redact(paths: List[Path] = PathsArg,
                        allow_faces=str(allow_faces) if allow_faces else None,
                        policy_file=str(policy) if policy else None, redact_screens=redact_screens)
     raise typer.Exit(_run(paths, out, True, opts, False, workers, force, timeout))
+
+
+@app.command()
+def apply(findings: List[Path] = typer.Argument(..., help="Reviewed findings files (<name>.findings.json).",
+                                                show_default=False),
+          out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: beside each findings "
+                                                                 "file, which is rewritten with the review)."),
+          source: Optional[Path] = typer.Option(None, "--source", help="The scanned file, if it moved (one "
+                                                                       "findings file only)."),
+          style: Optional[str] = typer.Option(None, "--style", help=f"Redaction style: {', '.join(STYLES)} "
+                                                                    "(default: the scan's)."),
+          by: Optional[str] = typer.Option(None, "--by", help="Reviewer name for the record (default: your "
+                                                              "login name).")) -> None:
+    """Re-render redacted copies from reviewed findings files: each finding's edited `action` (redact, flag,
+    allow) and added `"kind": "manual"` boxes, after checking the source's SHA-256. Exit 0 = every file applied,
+    2 = at least one failed."""
+    from .api import apply as apply_reviewed
+
+    if style is not None:
+        _check_choice(style, STYLES, "--style")
+    if source is not None and len(findings) != 1:
+        raise typer.BadParameter("names the scanned file of one findings file", param_hint="--source")
+    failed = 0
+    for r in apply_reviewed(findings, out, source=source, by=by, style=style):
+        if r.verdict == "error":
+            failed += 1
+            err.print(f"scanner: {r.error}", markup=False)
+            continue
+        rv = r.review or {}
+        err.print(f"{r.outputs.get('redacted')}: {sum(f.action == 'redact' for f in r.findings)} redacted, "
+                  f"{len(rv.get('changed', []))} action(s) changed by review, {len(rv.get('added', []))} box(es) "
+                  f"added", markup=False)
+    raise typer.Exit(2 if failed else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

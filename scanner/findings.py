@@ -41,9 +41,10 @@ SAFE_HARBOR: dict[str, str] = {
     "tattoo": "R",
     "screen": "R",
     "metadata": "R",
+    "manual": "R",  # a box a reviewer drew (scanner apply): something the scanner missed
 }
 
-KINDS = ("text", "face", "plate", "tattoo", "reflection", "screen", "metadata")
+KINDS = ("text", "face", "plate", "tattoo", "reflection", "screen", "metadata", "manual")
 SEVERITIES = ("low", "medium", "high")
 ACTIONS = ("redact", "flag", "allow", "ignore")
 VERDICTS = ("clear", "review", "error")
@@ -76,6 +77,9 @@ class Finding:
     frames: list[FrameHit] = field(default_factory=list)
     detector: str = ""  # which detector produced it (kept out of the JSON contract's required keys)
     note: Optional[str] = None  # e.g. "allowed: matches allow-faces/alice.jpg"
+    # What the scanner decided, kept beside `action` (which a reviewer may edit) so a review is on record; None
+    # until a findings file is read back (then `action` is the scanner's own decision).
+    scanner_action: Optional[str] = None
 
     @property
     def safe_harbor(self) -> str:
@@ -103,6 +107,8 @@ class Finding:
             out["detector"] = self.detector
         if self.note:
             out["note"] = self.note
+        if self.kind != "manual":
+            out["scanner_action"] = self.scanner_action or self.action
         return out
 
 
@@ -143,6 +149,7 @@ class ScanResult:
     timings: dict[str, float] = field(default_factory=dict)
     error: Optional[str] = None
     settings: dict[str, Any] = field(default_factory=dict)
+    review: Optional[dict[str, Any]] = None  # written by `scanner apply`: who applied which changes, when
 
     @property
     def exit_code(self) -> int:
@@ -165,6 +172,8 @@ class ScanResult:
             out["outputs_sha256"] = dict(self.output_sha256)
         if self.error:
             out["error"] = self.error
+        if self.review is not None:
+            out["review"] = self.review
         return out
 
 

@@ -32,6 +32,11 @@ def load_findings(src: Union[Path, str, dict, bytes]) -> ScanResult:
     return result
 
 
+def read_document(src: Union[Path, str, dict, bytes]) -> Any:
+    """The decoded JSON of a findings document, unchecked (FindingsError only if it is not readable JSON)."""
+    return _decode(src)
+
+
 def _schema_check(doc: Any) -> None:
     """The shipped JSON Schema (scanner.schema) has the last word on structure (e.g. no unknown keys); the checks
     in `_result` add what a schema cannot say (boxes inside the source, the Safe Harbor letter matching the
@@ -176,7 +181,9 @@ def _finding(v: Any, where: str, w: int, h: int) -> Finding:
         action=_choice(f.get("action"), f"{where}.action", ACTIONS),
         box=_box(f.get("box"), f"{where}.box", w, h), frames=frames,
         detector=_str(f.get("detector", ""), f"{where}.detector"),
-        note=_str(f.get("note"), f"{where}.note", allow_none=True))
+        note=_str(f.get("note"), f"{where}.note", allow_none=True),
+        scanner_action=None if f.get("scanner_action") is None else
+        _choice(f["scanner_action"], f"{where}.scanner_action", ACTIONS))
 
 
 def _str_map(v: Any, where: str, value_re: "re.Pattern[str] | None" = None) -> dict[str, str]:
@@ -221,5 +228,9 @@ def _result(doc: Any) -> ScanResult:
     _need(tool.get("name") == "scanner", "$.tool.name", "expected 'scanner'")
     _str(tool.get("version"), "$.tool.version")
     settings = _obj(tool.get("settings"), "$.tool.settings")
+    review = d.get("review")
+    if review is not None:
+        _obj(review, "$.review")
     return ScanResult(source=source, findings=findings, verdict=verdict, outputs=outputs, output_sha256=hashes,
-                      warnings=list(warnings_), timings=timings, error=error, settings=dict(settings))
+                      warnings=list(warnings_), timings=timings, error=error, settings=dict(settings),
+                      review=None if review is None else dict(review))

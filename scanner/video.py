@@ -257,7 +257,30 @@ class Pipeline:
 # ------------------------------------------------------------------------------------------------- video I/O
 
 
-def _open(path: Path):
+def upright_rgb(frame) -> np.ndarray:
+    """A decoded video frame as RGB, turned as its rotation tag says (as a player shows it)."""
+    rgb = frame.to_ndarray(format="rgb24")
+    rot = int(frame.rotation or 0) % 360
+    return np.ascontiguousarray(np.rot90(rgb, rot // 90)) if rot else rgb
+
+
+class FrameClock:
+    """Each decoded frame's time (seconds from the first frame) and pts for the outputs: source timestamps are kept
+    (audio is copied with its own), shifted only if negative."""
+
+    def __init__(self, fps) -> None:
+        self.fps = float(fps or 30)
+        self.first_pts: Optional[int] = None
+        self.first_time: Optional[float] = None
+
+    def of(self, frame, index: int) -> tuple[float, Optional[int]]:
+        if self.first_time is None:
+            self.first_pts, self.first_time = min(0, frame.pts or 0), (frame.time or 0.0)
+        t = (frame.time - self.first_time) if frame.time is not None else index / self.fps
+        return t, (frame.pts - self.first_pts) if frame.pts is not None else None
+
+
+def open_video(path: Path):
     import av
 
     try:
@@ -330,7 +353,7 @@ def process_video(scanner: "Engine", path: Path, out_dir: Optional[Path], rel: P
 
     t_start = time.perf_counter()
     source = result.source
-    container = _open(path)
+    container = open_video(path)
     progress: Optional[Progress] = getattr(scanner, "video_progress", None) or _default_progress()
     try:
         vs = container.streams.video[0]
@@ -353,8 +376,7 @@ def process_video(scanner: "Engine", path: Path, out_dir: Optional[Path], rel: P
         with ExitStack() as stack:
             pipeline: Optional[Pipeline] = None
             sink: Optional[VideoSink] = None
-            first_pts: Optional[int] = None
-            first_time: Optional[float] = None
+            clock = FrameClock(fps)
             index = 0
             last_time = 0.0
             early_audio: list = []
@@ -374,15 +396,8 @@ def process_video(scanner: "Engine", path: Path, out_dir: Optional[Path], rel: P
                     for frame in packet.decode():
                         if frame.is_corrupt:
                             raise media.MediaError(f"corrupt video frame {index}: the file is damaged")
-                        rgb = frame.to_ndarray(format="rgb24")
-                        rot = int(frame.rotation or 0) % 360
-                        if rot:
-                            rgb = np.ascontiguousarray(np.rot90(rgb, rot // 90))
-                        if first_time is None:
-                            # Source timestamps are kept (audio is copied with its own), shifted only if negative.
-                            first_pts, first_time = min(0, frame.pts or 0), (frame.time or 0.0)
-                        t = (frame.time - first_time) if frame.time is not None else index / float(fps or 30)
-                        pts = (frame.pts - first_pts) if (frame.pts is not None and first_pts is not None) else None
+                        rgb = upright_rgb(frame)
+                        t, pts = clock.of(frame, index)
                         if pipeline is None:
                             source.height, source.width = rgb.shape[:2]
                             if out_dir is not None:
