@@ -1,8 +1,9 @@
-"""Command line: `scanner scan`, `scanner redact` and `scanner apply`, a thin layer over scanner.api."""
+"""Command line: `scanner scan`, `redact`, `apply` and `serve`, a thin layer over scanner.api and scanner.web."""
 from __future__ import annotations
 
 import json
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional
 
@@ -246,6 +247,32 @@ def apply(findings: List[Path] = typer.Argument(..., help="Reviewed findings fil
                   f"{len(rv.get('changed', []))} action(s) changed by review, {len(rv.get('added', []))} box(es) "
                   f"added", markup=False)
     raise typer.Exit(2 if failed else 0)
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default: "
+                                                                 "another address lets others on the network in)."),
+          port: int = typer.Option(8765, "--port", help="Port (0: any free one)."),
+          no_browser: bool = typer.Option(False, "--no-browser", help="Do not open the page in a browser."),
+          max_upload_mb: int = typer.Option(1024, "--max-upload-mb", help="Largest upload accepted, in MiB.")) -> None:
+    """The local web page: drop a photo or clip, see what identifies a patient, fix it, download a safe copy.
+    Uploads stay in a private temporary folder, removed when the server stops (Ctrl-C)."""
+    try:
+        from .web.server import WebServer
+    except ImportError as e:  # the optional web dependencies (`pip install "scanner[web]"`)
+        err.print(f"scanner: serve needs the web extra (starlette, uvicorn, python-multipart): {e}", markup=False)
+        raise typer.Exit(2)
+    try:
+        server = WebServer(host, port, max_upload=max_upload_mb << 20)
+    except OSError as e:
+        err.print(f"scanner: cannot listen on {host}:{port}: {e.strerror or e}", markup=False)
+        raise typer.Exit(2)
+    print(server.url, flush=True)
+    if not no_browser:
+        import webbrowser
+
+        threading.Timer(0.5, webbrowser.open, args=(server.url,)).start()
+    server.serve_forever()
 
 
 if __name__ == "__main__":  # pragma: no cover
